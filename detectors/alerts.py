@@ -1,0 +1,42 @@
+"""The alert every detector emits: one shape for Sigma rules, anomaly detectors and deep scans."""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+# Sigma levels -> the platform's stored severities (seed catalogue: Baja, Media, Alta, Crítica).
+LEVEL_TO_SEVERITY = {
+    "informational": "Baja",
+    "low": "Baja",
+    "medium": "Media",
+    "high": "Alta",
+    "critical": "Crítica",
+}
+SEVERITY_RANK = {"Baja": 1, "Media": 2, "Alta": 3, "Crítica": 4}
+
+
+def fingerprint(rule_id: str, entity: dict[str, Any], bucket: int) -> str:
+    """Deduplication key: the same rule on the same entity in the same time bucket is one alert."""
+    ent = "|".join(f"{k}={entity[k]}" for k in sorted(entity))
+    return hashlib.sha256(f"{rule_id}\x1f{ent}\x1f{bucket}".encode()).hexdigest()[:40]
+
+
+@dataclass
+class Alert:
+    rule_id: str
+    title: str
+    severity: str  # one of LEVEL_TO_SEVERITY's values
+    first_seen: float  # epoch seconds, event time
+    last_seen: float
+    entity: dict[str, Any] = field(default_factory=dict)  # e.g. {"source.ip": "203.0.113.9"}
+    attack: list[str] = field(default_factory=list)  # ATT&CK ids/tactics, e.g. ["T1110.001", "credential_access"]
+    count: int = 1
+    samples: list[dict[str, Any]] = field(default_factory=list)  # a few matching events (at most 5)
+    explanation: dict[str, Any] = field(default_factory=dict)  # {"summary": str, "observed":…, "baseline":…, "threshold":…}
+    origin: str = "stream"  # stream | deep scan | cli
+    device: str | None = None
+    fingerprint: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
