@@ -1,0 +1,174 @@
+"""CyberIncident: routes and event handlers only. Each handler calls one function of chalicelib."""
+from chalice import Chalice
+
+from chalicelib import status
+from chalicelib.api import core as api
+from chalicelib.web import http, pages
+
+app = Chalice(app_name="cyberincident")
+app.api.binary_types = ["application/octet-stream", "application/pdf", "image/png"]
+FORM = ["application/x-www-form-urlencoded"]
+JSON = ["application/json"]
+
+
+@app.middleware("http")
+def security_headers(event, get_response):
+    return http.add_security_headers(get_response(event))
+
+
+def req():
+    return app.current_request
+
+
+# -- public ---------------------------------------------------------------------------------------
+@app.route("/status")
+def get_status():
+    body, code = status.check()
+    return http.json_response(body, code)
+
+
+@app.route("/static/{name}")
+def static(name):
+    return pages.static_file(req(), name)
+
+
+@app.route("/login", methods=["GET"])
+def login_form():
+    return pages.login_form(req())
+
+
+@app.route("/login", methods=["POST"], content_types=FORM)
+def login_submit():
+    return pages.login_submit(req())
+
+
+# -- pages ----------------------------------------------------------------------------------------
+@app.route("/logout", methods=["POST"], content_types=FORM)
+def logout():
+    return pages.logout(req())
+
+
+@app.route("/preferences", methods=["POST"], content_types=FORM)
+def preferences():
+    return pages.set_language(req())
+
+
+@app.route("/", methods=["GET"])
+def dashboard():
+    return pages.dashboard(req())
+
+
+@app.route("/incidents", methods=["GET"])
+def incident_list():
+    return pages.incident_list(req())
+
+
+@app.route("/incidents", methods=["POST"], content_types=FORM)
+def incident_create():
+    return pages.incident_create(req())
+
+
+@app.route("/incidents/new", methods=["GET"])
+def incident_new():
+    return pages.incident_new(req())
+
+
+@app.route("/incidents/{incident_id}", methods=["GET"])
+def incident_detail(incident_id):
+    return pages.incident_detail(req(), incident_id)
+
+
+@app.route("/incidents/{incident_id}", methods=["POST"], content_types=FORM)
+def incident_update(incident_id):
+    return pages.incident_update(req(), incident_id)
+
+
+@app.route("/history", methods=["GET"])
+def history_page():
+    return pages.history_page(req())
+
+
+@app.route("/users", methods=["GET"])
+def users_page():
+    return pages.users_page(req())
+
+
+@app.route("/users", methods=["POST"], content_types=FORM)
+def users_submit():
+    return pages.users_submit(req())
+
+
+@app.route("/catalogs", methods=["GET"])
+def catalogs_page():
+    return pages.catalogs_page(req())
+
+
+@app.route("/catalogs", methods=["POST"], content_types=FORM)
+def catalogs_submit():
+    return pages.catalogs_submit(req())
+
+
+# -- JSON API -------------------------------------------------------------------------------------
+@app.route("/api/auth/token", methods=["POST"], content_types=JSON)
+def api_token():
+    return api.token(req())
+
+
+@app.route("/api/me", methods=["GET"])
+def api_me():
+    return api.me(req())
+
+
+@app.route("/api/incidents", methods=["GET"])
+def api_list_incidents():
+    return api.list_incidents(req())
+
+
+@app.route("/api/incidents", methods=["POST"], content_types=JSON)
+def api_create_incident():
+    return api.create_incident(req())
+
+
+@app.route("/api/incidents/{incident_id}", methods=["GET"])
+def api_get_incident(incident_id):
+    return api.get_incident(req(), incident_id)
+
+
+@app.route("/api/incidents/{incident_id}", methods=["PATCH"], content_types=JSON)
+def api_update_incident(incident_id):
+    return api.update_incident(req(), incident_id)
+
+
+@app.route("/api/incidents/{incident_id}/history", methods=["GET"])
+def api_incident_history(incident_id):
+    return api.incident_history(req(), incident_id)
+
+
+@app.route("/api/history", methods=["GET"])
+def api_history():
+    return api.global_history(req())
+
+
+@app.route("/api/catalogs", methods=["GET"])
+def api_catalogs():
+    return api.list_catalogs(req())
+
+
+@app.route("/api/catalogs", methods=["POST"], content_types=JSON)
+def api_add_catalog_value():
+    return api.add_catalog_value(req())
+
+
+@app.route("/api/users", methods=["GET"])
+def api_users():
+    return api.list_users(req())
+
+
+@app.route("/api/users", methods=["POST"], content_types=JSON)
+def api_create_user():
+    return api.create_user(req())
+
+
+@app.route("/api/users/{user_id}", methods=["PATCH"], content_types=JSON)
+def api_update_user(user_id):
+    return api.update_user(req(), user_id)

@@ -1,0 +1,1 @@
+"""CyberIncident application code: configuration, data layer, domain services and adapters."""

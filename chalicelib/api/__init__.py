@@ -1,0 +1,1 @@
+"""JSON API handlers: each takes the Chalice request (and the authenticated user) and returns data."""

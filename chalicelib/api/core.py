@@ -1,0 +1,129 @@
+"""Auth, incidents, history, catalogue and user endpoints of the JSON API."""
+from __future__ import annotations
+
+from typing import Any
+
+from .. import audit, auth, catalogs, history, incidents, users
+from ..errors import NotFound, ValidationError
+from ..web import http
+from ..web.guard import api
+
+
+def _id(value: Any) -> int:
+    try:
+        n = int(value)
+    except (TypeError, ValueError):
+        raise NotFound("No encontrado / Not found")
+    if n < 1:
+        raise NotFound("No encontrado / Not found")
+    return n
+
+
+@api(None)
+def token(req: Any, _user: None) -> dict[str, Any]:
+    data = http.json_body(req)
+    username, password = data.get("username"), data.get("password")
+    if not isinstance(username, str) or not isinstance(password, str) or not username or not password:
+        raise ValidationError("Se requieren usuario y contraseña / username and password are required",
+                              {"username": "required", "password": "required"})
+    user = users.authenticate(username, password, http.client_ip(req))
+    audit.record(user["nombre_usuario"], "token_emitido", None, http.client_ip(req))
+    return auth.issue_token(user)
+
+
+@api("viewer")
+def me(req: Any, user: dict[str, Any]) -> dict[str, Any]:
+    return users.public(user)
+
+
+@api("viewer")
+def list_incidents(req: Any, user: dict[str, Any]) -> dict[str, Any]:
+    return incidents.search(http.query(req))
+
+
+@api("analyst")
+def create_incident(req: Any, user: dict[str, Any]) -> Any:
+    return http.json_response(incidents.create(http.json_body(req), user["nombre_usuario"]), 201)
+
+
+@api("viewer")
+def get_incident(req: Any, user: dict[str, Any], incident_id: str) -> dict[str, Any]:
+    return incidents.get(_id(incident_id))
+
+
+@api("analyst")
+def update_incident(req: Any, user: dict[str, Any], incident_id: str) -> dict[str, Any]:
+    return incidents.update(_id(incident_id), http.json_body(req), user["nombre_usuario"])
+
+
+@api("viewer")
+def incident_history(req: Any, user: dict[str, Any], incident_id: str) -> dict[str, Any]:
+    iid = _id(incident_id)
+    incidents.get_row(iid)
+    rows = [history.to_api(r) for r in history.for_incident(iid)]
+    return {"items": rows, "total": len(rows), "page": 1, "per_page": len(rows)}
+
+
+@api("viewer")
+def global_history(req: Any, user: dict[str, Any]) -> dict[str, Any]:
+    q = http.query(req)
+    errors: dict[str, str] = {}
+    page = incidents._int(q.get("page"), 1, "page", errors)
+    per_page = min(incidents._int(q.get("per_page"), 50, "per_page", errors), 200)
+    bounds = {}
+    for key, end in (("date_from", False), ("date_to", True)):
+        if q.get(key):
+            try:
+                from ..timeutil import parse_user_date
+                bounds[key] = parse_user_date(q[key], end=end)
+            except ValueError:
+                errors[key] = "expected YYYY-MM-DD or ISO 8601"
+    incident_id = q.get("incident_id")
+    if incident_id and not incident_id.isdigit():
+        errors["incident_id"] = "must be an integer"
+    if errors:
+        raise ValidationError("Filtros no válidos / Invalid filters", errors)
+    rows, total = history.search(user=q.get("user"), action=q.get("action"),
+                                 incident_id=int(incident_id) if incident_id else None, page=page, per_page=per_page,
+                                 **bounds)
+    return {"items": [history.to_api(r) for r in rows], "total": total, "page": page, "per_page": per_page}
+
+
+@api("viewer")
+def list_catalogs(req: Any, user: dict[str, Any]) -> dict[str, Any]:
+    return {"types": [{"value": e["valor"], "label_en": e["etiqueta_en"]} for e in catalogs.entries("tipo")],
+            "severities": [{"value": e["valor"], "label_en": e["etiqueta_en"]} for e in catalogs.entries("severidad")],
+            "statuses": [{"value": s, "label_en": catalogs.STATUS_EN[s]} for s in catalogs.STATUSES]}
+
+
+@api("admin")
+def add_catalog_value(req: Any, user: dict[str, Any]) -> Any:
+    data = http.json_body(req)
+    row = catalogs.add(str(data.get("category", "")), str(data.get("value", "")), data.get("label_en"),
+                       user["nombre_usuario"])
+    return http.json_response({"category": row["categoria"], "value": row["valor"], "label_en": row["etiqueta_en"]},
+                              201)
+
+
+@api("admin")
+def list_users(req: Any, user: dict[str, Any]) -> dict[str, Any]:
+    rows = [users.public(u) for u in users.list_users()]
+    return {"items": rows, "total": len(rows), "page": 1, "per_page": len(rows)}
+
+
+@api("admin")
+def create_user(req: Any, user: dict[str, Any]) -> Any:
+    d = http.json_body(req)
+    created = users.create(d.get("username") or "", d.get("password") or "", d.get("role") or "",
+                           user["nombre_usuario"], d.get("language"))
+    return http.json_response(users.public(created), 201)
+
+
+@api("admin")
+def update_user(req: Any, user: dict[str, Any], user_id: str) -> dict[str, Any]:
+    d = http.json_body(req)
+    active = d.get("active")
+    if active is not None and not isinstance(active, bool):
+        raise ValidationError("active debe ser booleano / active must be a boolean", {"active": "boolean"})
+    return users.public(users.update(_id(user_id), user["nombre_usuario"], role=d.get("role"), active=active,
+                                     password=d.get("password"), language=d.get("language")))

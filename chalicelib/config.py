@@ -1,0 +1,62 @@
+"""Settings from the environment, read once per container.
+
+No secret has a default here: the database password comes from Secrets Manager or an IAM token in AWS,
+and the local stack writes its own generated values under its data folder.
+"""
+from __future__ import annotations
+
+import functools
+import os
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str
+    db_secret_arn: str | None
+    db_iam_auth: bool
+    secret_key: str | None
+    secret_key_arn: str | None
+    evidence_bucket: str
+    logs_bucket: str
+    reports_bucket: str
+    kinesis_stream: str
+    sns_topic_arn: str | None
+    dlq_url: str | None
+    region: str
+    base_path: str
+    session_hours: int
+    secure_cookies: bool
+    default_language: str
+
+
+def _flag(name: str, default: str = "0") -> bool:
+    return os.environ.get(name, default).lower() in ("1", "true", "yes", "on")
+
+
+@functools.lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    env = os.environ.get
+    return Settings(
+        database_url=env("DATABASE_URL", "sqlite:///.local/cyberincident.db"),
+        db_secret_arn=env("DB_SECRET_ARN") or None,
+        db_iam_auth=_flag("DB_IAM_AUTH"),
+        secret_key=env("SECRET_KEY") or None,
+        secret_key_arn=env("SECRET_KEY_ARN") or None,
+        evidence_bucket=env("EVIDENCE_BUCKET", "cyberincident-evidence"),
+        logs_bucket=env("LOGS_BUCKET", "cyberincident-logs"),
+        reports_bucket=env("REPORTS_BUCKET", "cyberincident-reports"),
+        kinesis_stream=env("KINESIS_STREAM", "cyberincident-events"),
+        sns_topic_arn=env("SNS_TOPIC_ARN") or None,
+        dlq_url=env("DLQ_URL") or None,
+        region=env("AWS_REGION", env("AWS_DEFAULT_REGION", "eu-west-1")),
+        base_path=env("BASE_PATH", "").rstrip("/"),
+        session_hours=int(env("SESSION_HOURS", "8")),
+        secure_cookies=_flag("SECURE_COOKIES", "1"),
+        default_language=env("DEFAULT_LANGUAGE", "es"),
+    )
+
+
+def reset() -> None:
+    """Forget cached settings (tests and the local stack change the environment)."""
+    get_settings.cache_clear()

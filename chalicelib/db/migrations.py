@@ -1,0 +1,192 @@
+"""Numbered, idempotent migrations recorded in ``schema_migrations``.
+
+Migration 1 is the seed schema verbatim (``IF NOT EXISTS``), so an existing CyberIncident database
+upgrades in place: nothing is dropped or rewritten, later migrations only add tables, columns, indexes
+and catalogue rows. Each step checks before it alters, so a run interrupted half-way can be repeated.
+"""
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timezone
+from typing import Callable
+
+from .connection import Database
+
+log = logging.getLogger(__name__)
+
+SEED_MYSQL = [
+    """CREATE TABLE IF NOT EXISTS incidentes (
+    id INT PRIMARY KEY AUTO_INCREMENT,
+    titulo VARCHAR(200) NOT NULL,
+    descripcion TEXT NOT NULL,
+    tipo VARCHAR(50) NOT NULL,
+    severidad VARCHAR(20) NOT NULL,
+    estado VARCHAR(30) DEFAULT 'Abierto',
+    usuario_reporta VARCHAR(100),
+    fecha_creacion TIMESTAMP DEFAULT CURRENT_TIMESTAMP
+)""",
+    """CREATE TABLE IF NOT EXISTS evidencias (
+    id INT PRIMARY KEY AUTO_INCREMENT,
+    incidente_id INT NOT NULL,
+    nombre_archivo VARCHAR(255) NOT NULL,
+    tipo_archivo VARCHAR(30),
+    ruta TEXT,
+    s3_key VARCHAR(500),
+    s3_url VARCHAR(1000),
+    tamano BIGINT,
+    fecha_subida TIMESTAMP DEFAULT CURRENT_TIMESTAMP,
+    FOREIGN KEY (incidente_id) REFERENCES incidentes(id) ON DELETE CASCADE
+)""",
+    """CREATE TABLE IF NOT EXISTS historial (
+    id INT PRIMARY KEY AUTO_INCREMENT,
+    incidente_id INT NOT NULL,
+    usuario VARCHAR(100) NOT NULL,
+    accion VARCHAR(50) NOT NULL,
+    descripcion TEXT,
+    fecha TIMESTAMP DEFAULT CURRENT_TIMESTAMP,
+    FOREIGN KEY (incidente_id) REFERENCES incidentes(id) ON DELETE CASCADE
+)""",
+]
+
+TYPES = [  # (stored value, English label)
+    ("Malware", "Malware"), ("Phishing", "Phishing"), ("Acceso no autorizado", "Unauthorized access"),
+    ("Denegación de servicio", "Denial of service"), ("Fuga de datos", "Data leak"),
+    ("Vulnerabilidad", "Vulnerability"), ("Uso indebido", "Misuse"), ("Otro", "Other"),
+]
+SEVERITIES = [("Baja", "Low"), ("Media", "Medium"), ("Alta", "High"), ("Crítica", "Critical")]
+
+
+def _ddl(db: Database, sql: str) -> str:
+    if db.kind == "sqlite":
+        sql = sql.replace("INT PRIMARY KEY AUTO_INCREMENT", "INTEGER PRIMARY KEY AUTOINCREMENT")
+    return sql
+
+
+def _columns(db: Database, table: str) -> set[str]:
+    if db.kind == "sqlite":
+        return {r["name"] for r in db.query(f"PRAGMA table_info({table})")}
+    rows = db.query("SELECT COLUMN_NAME AS c FROM information_schema.COLUMNS "
+                    "WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = %s", (table,))
+    return {r["c"] for r in rows}
+
+
+def _indexes(db: Database, table: str) -> set[str]:
+    if db.kind == "sqlite":
+        return {r["name"] for r in db.query(f"PRAGMA index_list({table})")}
+    rows = db.query("SELECT DISTINCT INDEX_NAME AS i FROM information_schema.STATISTICS "
+                    "WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = %s", (table,))
+    return {r["i"] for r in rows}
+
+
+def add_column(db: Database, table: str, column: str, ddl: str) -> None:
+    if column not in _columns(db, table):
+        db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {ddl}")
+
+
+def add_index(db: Database, table: str, name: str, cols: str) -> None:
+    if name not in _indexes(db, table):
+        db.execute(f"CREATE INDEX {name} ON {table} ({cols})")
+
+
+def create_table(db: Database, sql: str) -> None:
+    db.execute(_ddl(db, sql))
+
+
+def m0001_seed(db: Database) -> None:
+    for sql in SEED_MYSQL:
+        create_table(db, sql)
+
+
+def m0002_users_catalogs_history(db: Database) -> None:
+    add_column(db, "incidentes", "asignado_a", "VARCHAR(100) NULL")
+    add_column(db, "incidentes", "fecha_actualizacion", "TIMESTAMP NULL")
+    add_column(db, "historial", "campo", "VARCHAR(50) NULL")
+    add_column(db, "historial", "valor_anterior", "TEXT NULL")
+    add_column(db, "historial", "valor_nuevo", "TEXT NULL")
+    create_table(db, """CREATE TABLE IF NOT EXISTS usuarios (
+        id INT PRIMARY KEY AUTO_INCREMENT,
+        nombre_usuario VARCHAR(100) NOT NULL UNIQUE,
+        hash_contrasena VARCHAR(255) NOT NULL,
+        rol VARCHAR(20) NOT NULL,
+        activo SMALLINT NOT NULL DEFAULT 1,
+        idioma VARCHAR(5) NULL,
+        version_token INT NOT NULL DEFAULT 0,
+        version_sesion INT NOT NULL DEFAULT 0,
+        fecha_creacion TIMESTAMP DEFAULT CURRENT_TIMESTAMP
+    )""")
+    create_table(db, """CREATE TABLE IF NOT EXISTS catalogos (
+        id INT PRIMARY KEY AUTO_INCREMENT,
+        categoria VARCHAR(20) NOT NULL,
+        valor VARCHAR(50) NOT NULL,
+        etiqueta_en VARCHAR(100) NULL,
+        orden INT NOT NULL DEFAULT 0,
+        activo SMALLINT NOT NULL DEFAULT 1,
+        UNIQUE (categoria, valor)
+    )""")
+    create_table(db, """CREATE TABLE IF NOT EXISTS intentos_login (
+        id INT PRIMARY KEY AUTO_INCREMENT,
+        nombre_usuario VARCHAR(100) NOT NULL,
+        ip VARCHAR(64) NULL,
+        exito SMALLINT NOT NULL,
+        fecha TIMESTAMP DEFAULT CURRENT_TIMESTAMP
+    )""")
+    create_table(db, """CREATE TABLE IF NOT EXISTS auditoria (
+        id INT PRIMARY KEY AUTO_INCREMENT,
+        usuario VARCHAR(100) NOT NULL,
+        accion VARCHAR(50) NOT NULL,
+        objeto VARCHAR(200) NULL,
+        descripcion TEXT NULL,
+        fecha TIMESTAMP DEFAULT CURRENT_TIMESTAMP
+    )""")
+    add_index(db, "incidentes", "ix_incidentes_fecha", "fecha_creacion")
+    add_index(db, "incidentes", "ix_incidentes_estado", "estado, fecha_creacion")
+    add_index(db, "incidentes", "ix_incidentes_severidad", "severidad, fecha_creacion")
+    add_index(db, "incidentes", "ix_incidentes_tipo", "tipo")
+    add_index(db, "incidentes", "ix_incidentes_asignado", "asignado_a")
+    add_index(db, "historial", "ix_historial_incidente", "incidente_id, fecha")
+    add_index(db, "historial", "ix_historial_fecha", "fecha")
+    add_index(db, "intentos_login", "ix_intentos_usuario", "nombre_usuario, fecha")
+    add_index(db, "auditoria", "ix_auditoria_fecha", "fecha")
+    # Catalogue: the defaults, plus every value an upgraded database already uses, so no row is orphaned.
+    present = {(r["categoria"], r["valor"]) for r in db.query("SELECT categoria, valor FROM catalogos")}
+    wanted = [("tipo", v, en, i) for i, (v, en) in enumerate(TYPES)]
+    wanted += [("severidad", v, en, i) for i, (v, en) in enumerate(SEVERITIES)]
+    for col, cat in (("tipo", "tipo"), ("severidad", "severidad")):
+        for r in db.query(f"SELECT DISTINCT {col} AS v FROM incidentes"):
+            if r["v"] and (cat, r["v"]) not in {(w[0], w[1]) for w in wanted}:
+                wanted.append((cat, r["v"], r["v"], 100))
+    for cat, value, en, order in wanted:
+        if (cat, value) not in present:
+            db.execute("INSERT INTO catalogos (categoria, valor, etiqueta_en, orden, activo) "
+                       "VALUES (%s, %s, %s, %s, 1)", (cat, value, en, order))
+
+
+MIGRATIONS: list[tuple[int, str, Callable[[Database], None]]] = [
+    (1, "seed schema", m0001_seed),
+    (2, "users, catalogues, history details, indexes", m0002_users_catalogs_history),
+]
+
+
+def applied_versions(db: Database) -> set[int]:
+    create_table(db, """CREATE TABLE IF NOT EXISTS schema_migrations (
+        version INT PRIMARY KEY,
+        nombre VARCHAR(200) NOT NULL,
+        fecha_aplicada TIMESTAMP DEFAULT CURRENT_TIMESTAMP
+    )""")
+    return {r["version"] for r in db.query("SELECT version FROM schema_migrations")}
+
+
+def migrate(db: Database) -> list[int]:
+    """Apply pending migrations in order; return the versions applied now."""
+    done = applied_versions(db)
+    applied = []
+    for version, name, fn in MIGRATIONS:
+        if version in done:
+            continue
+        log.info("applying migration %04d %s", version, name)
+        fn(db)
+        now = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
+        db.execute("INSERT INTO schema_migrations (version, nombre, fecha_aplicada) VALUES (%s, %s, %s)",
+                   (version, name, now))
+        applied.append(version)
+    return applied

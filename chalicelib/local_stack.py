@@ -1,0 +1,125 @@
+"""``make run``: the whole system on one machine, in one process, on embedded defaults.
+
+A moto server stands in for S3, Kinesis, SNS, SQS, CloudWatch and ECS; SQLite (or ``DATABASE_URL``) holds
+the data; the Chalice app is served on http://127.0.0.1:8000. Ctrl-C stops everything cleanly.
+"""
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import secrets
+import signal
+import socket
+import sys
+import threading
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _secret(data_dir: Path) -> str:
+    path = data_dir / "secret_key"
+    if not path.exists():
+        path.write_text(secrets.token_urlsafe(48))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def configure_env(data_dir: Path, moto_port: int) -> None:
+    """Point every AWS client at the moto server; local values never leave this machine."""
+    env = os.environ
+    for key, value in (("AWS_ACCESS_KEY_ID", "local"), ("AWS_SECRET_ACCESS_KEY", "local"),
+                       ("AWS_DEFAULT_REGION", "eu-west-1"), ("AWS_REGION", "eu-west-1")):
+        env[key] = value
+    env["AWS_ENDPOINT_URL"] = f"http://127.0.0.1:{moto_port}"
+    env.setdefault("DATABASE_URL", f"sqlite:///{data_dir / 'cyberincident.db'}")
+    env.setdefault("SECRET_KEY", _secret(data_dir))
+    env.setdefault("SECURE_COOKIES", "0")
+
+
+def create_resources() -> None:
+    from . import aws, config
+
+    config.reset()
+    aws.reset()
+    s = config.get_settings()
+    s3 = aws.client("s3")
+    for bucket in (s.evidence_bucket, s.logs_bucket, s.reports_bucket):
+        s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": s.region})
+    aws.client("kinesis").create_stream(StreamName=s.kinesis_stream, ShardCount=1)
+    os.environ["SNS_TOPIC_ARN"] = aws.client("sns").create_topic(Name="cyberincident-alerts")["TopicArn"]
+    os.environ["DLQ_URL"] = aws.client("sqs").create_queue(QueueName="cyberincident-dlq")["QueueUrl"]
+    config.reset()
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="make run", description=__doc__.splitlines()[0])
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
+    p.add_argument("--data-dir", default=os.environ.get("CYBERINCIDENT_DATA", str(ROOT / ".local")))
+    p.add_argument("--moto-port", type=int, default=0, help="0 picks a free port")
+    p.add_argument("--simulate", action="store_true", help="stream simulated device logs (attacks included)")
+    args = p.parse_args(argv)
+
+    data_dir = Path(args.data_dir).resolve()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    import logging
+
+    from moto.server import ThreadedMotoServer
+
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto's per-request lines drown the app's output
+
+    moto_port = args.moto_port or free_port()
+    moto = ThreadedMotoServer(ip_address="127.0.0.1", port=moto_port, verbose=False)
+    moto.start()
+    configure_env(data_dir, moto_port)
+    create_resources()
+
+    from . import bootstrap, config
+    from .db import get_db
+
+    result = bootstrap.prepare()
+    db = get_db()
+    print(f"database: {db.kind} ({config.get_settings().database_url.split('@')[-1]}); "
+          f"migrations applied now: {result['migrations_applied'] or 'none (up to date)'}", flush=True)
+    if result["admin_password_generated"]:
+        print(f"first admin created: user 'admin', password {result['admin_password_generated']} "
+              "(shown once; set CYBERINCIDENT_ADMIN_PASSWORD to choose it)", flush=True)
+    if args.simulate:
+        print("--simulate: the device fleet arrives with the live-detection pipeline (issue 5); ignored for now",
+              flush=True)
+
+    sys.path.insert(0, str(ROOT))
+    app = importlib.import_module("app").app
+    from chalice.config import Config
+    from chalice.local import create_local_server
+
+    server = create_local_server(app, Config.create(chalice_stage="dev", app_name=app.app_name), args.host, args.port)
+    stop = threading.Event()
+
+    def shutdown(*_: object) -> None:
+        if not stop.is_set():
+            stop.set()
+            threading.Thread(target=server.shutdown, daemon=True).start()
+
+    signal.signal(signal.SIGTERM, shutdown)
+    signal.signal(signal.SIGINT, shutdown)
+    print(f"CyberIncident on http://{args.host}:{args.port}  (moto on 127.0.0.1:{moto_port}; Ctrl-C stops)", flush=True)
+    try:
+        server.serve_forever()
+    finally:
+        moto.stop()
+        db.close()
+        print("stopped", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

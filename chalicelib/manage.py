@@ -1,0 +1,29 @@
+"""Operator commands: ``python -m chalicelib.manage migrate`` (the deploy step runs the same)."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from .bootstrap import prepare
+from .db import get_db
+from .db.migrations import migrate
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m chalicelib.manage")
+    p.add_argument("command", choices=["migrate", "bootstrap"])
+    args = p.parse_args(argv)
+    if args.command == "migrate":
+        print(json.dumps({"migrations_applied": migrate(get_db())}))
+    else:
+        result = prepare()
+        if result["admin_password_generated"]:
+            print(f"First admin: user 'admin', password {result['admin_password_generated']} (shown once)",
+                  file=sys.stderr)
+        print(json.dumps({"migrations_applied": result["migrations_applied"]}))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,134 @@
+"""Request parsing and response shaping shared by pages and the JSON API."""
+from __future__ import annotations
+
+import json
+from http.cookies import SimpleCookie
+from typing import Any
+from urllib.parse import parse_qs, quote
+
+from chalice import Response
+
+from ..config import get_settings
+from ..errors import AppError, ValidationError
+
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; "
+       "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'")
+SECURITY_HEADERS = {
+    "Content-Security-Policy": CSP,
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "X-Frame-Options": "DENY",
+    "Cache-Control": "no-store",
+    "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
+}
+
+
+def add_security_headers(response: Response) -> Response:
+    for key, value in SECURITY_HEADERS.items():
+        response.headers.setdefault(key, value)
+    if get_settings().secure_cookies:
+        response.headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+    return response
+
+
+def header(req: Any, name: str) -> str | None:
+    headers = req.headers or {}
+    return headers.get(name) or headers.get(name.lower())
+
+
+def cookies(req: Any) -> dict[str, str]:
+    raw = header(req, "cookie")
+    if not raw:
+        return {}
+    jar = SimpleCookie()
+    try:
+        jar.load(raw)
+    except Exception:
+        return {}
+    return {k: m.value for k, m in jar.items()}
+
+
+def form(req: Any) -> dict[str, str]:
+    """URL-encoded form body -> first value of each field."""
+    body = req.raw_body or b""
+    try:
+        parsed = parse_qs(body.decode("utf-8"), keep_blank_values=True, max_num_fields=200)
+    except (UnicodeDecodeError, ValueError):
+        raise ValidationError("Formulario no válido / Invalid form data")
+    return {k: v[0] for k, v in parsed.items()}
+
+
+def json_body(req: Any) -> dict[str, Any]:
+    body = req.raw_body
+    if not body:
+        raise ValidationError("Falta el cuerpo JSON / A JSON body is required")
+    try:
+        data = json.loads(body)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ValidationError("JSON no válido / Invalid JSON", {"parse_error": str(exc)[:200]})
+    if not isinstance(data, dict):
+        raise ValidationError("Se esperaba un objeto JSON / A JSON object is expected")
+    return data
+
+
+def query(req: Any) -> dict[str, str]:
+    return dict(req.query_params or {})
+
+
+def client_ip(req: Any) -> str | None:
+    ctx = getattr(req, "context", None) or {}
+    return (ctx.get("identity") or {}).get("sourceIp")
+
+
+def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    return Response(body=json.dumps(body, ensure_ascii=False, default=str), status_code=status,
+                    headers={"Content-Type": "application/json; charset=utf-8", **(headers or {})})
+
+
+def error_response(err: AppError) -> Response:
+    headers = {}
+    if err.status == 429 and isinstance(err.details, dict) and "retry_after" in err.details:
+        headers["Retry-After"] = str(err.details["retry_after"])
+    if err.status == 401:
+        headers["WWW-Authenticate"] = 'Bearer realm="cyberincident"'
+    return json_response(err.to_body(), err.status, headers)
+
+
+def html_response(html: str, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    return Response(body=html, status_code=status, headers={"Content-Type": "text/html; charset=utf-8", **(headers or {})})
+
+
+def url(path: str) -> str:
+    return get_settings().base_path + path
+
+
+def redirect(path: str, headers: dict[str, str] | None = None) -> Response:
+    return Response(body="", status_code=303, headers={"Location": url(path), **(headers or {})})
+
+
+def cookie_header(name: str, value: str, max_age: int) -> str:
+    s = get_settings()
+    parts = [f"{name}={value}", f"Path={s.base_path or '/'}", f"Max-Age={max_age}", "HttpOnly", "SameSite=Lax"]
+    if s.secure_cookies:
+        parts.append("Secure")
+    return "; ".join(parts)
+
+
+def safe_next(value: str | None) -> str:
+    """Only same-site relative paths are followed after login."""
+    if value and value.startswith("/") and not value.startswith("//") and "\\" not in value:
+        return value
+    return "/"
+
+
+def current_path(req: Any) -> str:
+    """The path the browser asked for, without the stage prefix."""
+    path = (getattr(req, "context", None) or {}).get("path") or "/"
+    base = get_settings().base_path
+    if base and path.startswith(base):
+        path = path[len(base):] or "/"
+    return path
+
+
+def quote_path(path: str) -> str:
+    return quote(path, safe="/")

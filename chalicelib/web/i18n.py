@@ -1,0 +1,104 @@
+"""Spanish by default, English on request: user preference, then Accept-Language."""
+from __future__ import annotations
+
+from typing import Any
+
+from ..catalogs import STATUS_EN
+from ..config import get_settings
+from . import http
+
+MESSAGES: dict[str, tuple[str, str]] = {
+    "app": ("CyberIncident", "CyberIncident"),
+    "dashboard": ("Panel", "Dashboard"),
+    "incidents": ("Incidentes", "Incidents"),
+    "new_incident": ("Nuevo incidente", "New incident"),
+    "history": ("Historial", "History"),
+    "users": ("Usuarios", "Users"),
+    "catalogs": ("Catálogos", "Catalogues"),
+    "logout": ("Cerrar sesión", "Log out"),
+    "login": ("Iniciar sesión", "Log in"),
+    "username": ("Usuario", "Username"),
+    "password": ("Contraseña", "Password"),
+    "title": ("Título", "Title"),
+    "description": ("Descripción", "Description"),
+    "type": ("Tipo", "Type"),
+    "severity": ("Severidad", "Severity"),
+    "status": ("Estado", "Status"),
+    "assignee": ("Asignado a", "Assignee"),
+    "reported_by": ("Reportado por", "Reported by"),
+    "created_at": ("Creado", "Created"),
+    "updated_at": ("Actualizado", "Updated"),
+    "unassigned": ("Sin asignar", "Unassigned"),
+    "any": ("Todos", "Any"),
+    "filter": ("Filtrar", "Filter"),
+    "search": ("Buscar", "Search"),
+    "date_from": ("Desde", "From"),
+    "date_to": ("Hasta", "To"),
+    "sort": ("Orden", "Sort"),
+    "newest": ("Más recientes", "Newest"),
+    "oldest": ("Más antiguos", "Oldest"),
+    "severity_desc": ("Severidad (mayor primero)", "Severity (highest first)"),
+    "save": ("Guardar", "Save"),
+    "create": ("Crear", "Create"),
+    "change_status": ("Cambiar estado", "Change status"),
+    "new_status": ("Nuevo estado", "New status"),
+    "reason": ("Motivo", "Reason"),
+    "reason_help": ("Obligatorio para reabrir", "Required to reopen"),
+    "timeline": ("Cronología", "Timeline"),
+    "no_incidents": ("No hay incidentes que mostrar.", "No incidents to show."),
+    "total": ("Total", "Total"),
+    "page": ("Página", "Page"),
+    "previous": ("Anterior", "Previous"),
+    "next": ("Siguiente", "Next"),
+    "by_status": ("Por estado", "By status"),
+    "by_severity": ("Por severidad", "By severity"),
+    "open_incidents": ("Incidentes abiertos", "Open incidents"),
+    "recent_activity": ("Actividad reciente", "Recent activity"),
+    "role": ("Rol", "Role"),
+    "active": ("Activo", "Active"),
+    "language": ("Idioma", "Language"),
+    "add_user": ("Añadir usuario", "Add user"),
+    "add_value": ("Añadir valor", "Add value"),
+    "value": ("Valor", "Value"),
+    "label_en": ("Etiqueta en inglés", "English label"),
+    "deactivate": ("Retirar", "Retire"),
+    "yes": ("Sí", "Yes"),
+    "no": ("No", "No"),
+    "user": ("Usuario", "User"),
+    "action": ("Acción", "Action"),
+    "date": ("Fecha", "Date"),
+    "incident": ("Incidente", "Incident"),
+    "change": ("Cambio", "Change"),
+    "error": ("Error", "Error"),
+    "back": ("Volver", "Back"),
+    "saved": ("Cambios guardados.", "Changes saved."),
+    "edit": ("Editar", "Edit"),
+    "audit": ("Auditoría", "Audit"),
+    "new_password": ("Nueva contraseña", "New password"),
+    "update": ("Actualizar", "Update"),
+    "form_errors": ("Revise los campos marcados.", "Please check the highlighted fields."),
+}
+
+
+def language(req: Any, user: dict[str, Any] | None) -> str:
+    if user and user.get("idioma") in ("es", "en"):
+        return user["idioma"]
+    for part in (http.header(req, "accept-language") or "").split(","):
+        code = part.split(";")[0].strip().lower()[:2]
+        if code in ("es", "en"):
+            return code
+    return get_settings().default_language if get_settings().default_language in ("es", "en") else "es"
+
+
+def translator(lang: str):
+    idx = 1 if lang == "en" else 0
+
+    def t(key: str) -> str:
+        pair = MESSAGES.get(key)
+        return pair[idx] if pair else key
+    return t
+
+
+def status_label(value: str | None, lang: str) -> str:
+    value = value or "Abierto"
+    return STATUS_EN.get(value, value) if lang == "en" else value
