@@ -1,0 +1,131 @@
+"""Shared fixtures: a real moto server, SQLite and (with TEST_MYSQL_URL) MariaDB, and app clients."""
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+MYSQL_URL = os.environ.get("TEST_MYSQL_URL")
+DB_KINDS = ["sqlite"] + (["mysql"] if MYSQL_URL else [])
+PASSWORD = "correct horse battery"
+
+
+def shared_data() -> Path | None:
+    """../shared/data beside the repository (absent in a user's clone: tests skip)."""
+    path = Path(os.environ.get("CYBERINCIDENT_SHARED_DATA", ROOT.parent / "shared" / "data"))
+    return path if path.is_dir() else None
+
+
+@pytest.fixture(scope="session")
+def moto_server() -> Iterator[str]:
+    from moto.server import ThreadedMotoServer
+
+    from chalicelib import local_stack
+
+    port = local_stack.free_port()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    os.environ.update({"AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test", "AWS_DEFAULT_REGION": "eu-west-1",
+                       "AWS_REGION": "eu-west-1", "AWS_ENDPOINT_URL": f"http://127.0.0.1:{port}",
+                       "SECRET_KEY": "test-secret-key-not-for-production", "SECURE_COOKIES": "0"})
+    local_stack.create_resources()
+    yield f"http://127.0.0.1:{port}"
+    server.stop()
+
+
+def reset_mysql(url: str) -> None:
+    from chalicelib.db.connection import Database
+
+    db = Database(url)
+    db.execute("SET FOREIGN_KEY_CHECKS = 0")
+    for row in db.query("SELECT TABLE_NAME AS t FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE()"):
+        db.execute(f"DROP TABLE IF EXISTS `{row['t']}`")
+    db.execute("SET FOREIGN_KEY_CHECKS = 1")
+    db.close()
+
+
+def fresh_db_url(kind: str, tmp: Path) -> str:
+    if kind == "mysql":
+        reset_mysql(MYSQL_URL)  # type: ignore[arg-type]
+        return MYSQL_URL  # type: ignore[return-value]
+    return f"sqlite:///{tmp / 'test.db'}"
+
+
+def use_database(url: str) -> None:
+    from chalicelib import auth, config
+    from chalicelib.db import reset_db
+
+    os.environ["DATABASE_URL"] = url
+    config.reset()
+    auth.secret_key.cache_clear()
+    reset_db()
+
+
+@pytest.fixture(params=DB_KINDS)
+def db_url(request, tmp_path, moto_server) -> Iterator[str]:
+    url = fresh_db_url(request.param, tmp_path)
+    use_database(url)
+    yield url
+    from chalicelib.db import reset_db
+
+    reset_db()
+
+
+@pytest.fixture
+def db(db_url):
+    from chalicelib.db import get_db
+    from chalicelib.db.migrations import migrate
+
+    migrate(get_db())
+    return get_db()
+
+
+class Api:
+    """Chalice's in-process test client with JSON helpers and a token per role."""
+
+    def __init__(self, client) -> None:
+        self.client = client
+        self.tokens: dict[str, str] = {}
+
+    def call(self, method: str, path: str, body=None, token: str | None = None, headers: dict | None = None):
+        import json
+
+        h = {"content-type": "application/json", **(headers or {})}
+        if token:
+            h["authorization"] = f"Bearer {token}"
+        data = json.dumps(body) if body is not None and not isinstance(body, (str, bytes)) else body
+        return self.client.http.request(method, path, headers=h, body=data or b"")
+
+    def as_role(self, role: str, method: str, path: str, body=None):
+        return self.call(method, path, body, token=self.tokens.get(role))
+
+    def login(self, username: str, password: str = PASSWORD) -> str:
+        r = self.call("POST", "/api/auth/token", {"username": username, "password": password})
+        assert r.status_code == 200, r.body
+        return r.json_body["token"]
+
+
+def make_users(db) -> None:
+    from chalicelib import users
+
+    for role in ("viewer", "analyst", "admin"):
+        users.create(f"{role}1", PASSWORD, role, actor="test")
+
+
+@pytest.fixture
+def api(db) -> Iterator[Api]:
+    from chalice.test import Client
+
+    from app import app
+
+    make_users(db)
+    with Client(app) as client:
+        a = Api(client)
+        for role in ("viewer", "analyst", "admin"):
+            a.tokens[role] = a.login(f"{role}1")
+        yield a
