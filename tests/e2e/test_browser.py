@@ -1,0 +1,106 @@
+"""The product as an analyst meets it: ``make run``'s local stack, driven in headless Chromium."""
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from chalicelib.local_stack import free_port
+
+ROOT = Path(__file__).resolve().parents[2]
+PASSWORD = "e2e-admin-password-42"
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+def _need_browser():
+    if CHROMIUM:
+        return
+    if os.environ.get("REQUIRE_E2E") == "1":  # CI installs Chromium: a missing browser there is a failure
+        pytest.fail("Chromium is required (REQUIRE_E2E=1) but not installed")
+    pytest.skip("Chromium not installed (apt-get install chromium) — browser tests skipped")
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory):
+    port = free_port()
+    data = tmp_path_factory.mktemp("stack")
+    env = {**os.environ, "CYBERINCIDENT_ADMIN_PASSWORD": PASSWORD, "PORT": str(port), "DATABASE_URL": ""}
+    env.pop("DATABASE_URL")
+    env.pop("AWS_ENDPOINT_URL", None)
+    env.pop("SECRET_KEY", None)
+    proc = subprocess.Popen([sys.executable, "-m", "chalicelib.local_stack", "--data-dir", str(data)], cwd=ROOT,
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        try:
+            with urllib.request.urlopen(base + "/status", timeout=2) as r:
+                if r.status == 200:
+                    break
+        except OSError:
+            time.sleep(0.3)
+        if proc.poll() is not None:
+            pytest.fail("local stack exited: " + proc.stdout.read())
+    else:
+        proc.kill()
+        pytest.fail("local stack did not answer /status within 60 s")
+    yield base
+    proc.terminate()
+    out, _ = proc.communicate(timeout=20)
+    assert proc.returncode == 0, out  # Ctrl-C / SIGTERM is a clean shutdown
+    assert "stopped" in out
+
+
+@pytest.fixture(scope="module")
+def browser():
+    _need_browser()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+            "--disable-component-update", "--disable-sync"])
+        yield b
+        b.close()
+
+
+def test_analyst_registers_and_follows_an_incident(stack, browser, tmp_path):
+    ctx = browser.new_context(locale="es-ES", extra_http_headers={"Accept-Language": "es-ES,es;q=0.9"})
+    page = ctx.new_page()
+    csp_errors = []
+    page.on("console", lambda m: csp_errors.append(m.text) if "Content Security Policy" in m.text else None)
+    page.goto(stack + "/incidents")
+    assert "/login" in page.url  # anonymous users are sent to log in
+    page.fill("#username", "admin")
+    page.fill("#password", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url("**/incidents")
+    page.click("text=Nuevo incidente")
+    page.fill("#title", "Ransomware en el servidor de ficheros <b>x</b>")
+    page.fill("#description", "Archivos cifrados con extensión .lock")
+    page.select_option("#type", "Malware")
+    page.select_option("#severity", "Crítica")
+    page.click("button:has-text('Crear')")
+    page.wait_for_selector("#incident-title")
+    assert page.inner_text("#incident-title") == "Ransomware en el servidor de ficheros <b>x</b>"
+    page.select_option("select[name=status]", "En investigación")
+    page.click("button:has-text('Cambiar estado')")
+    page.wait_for_selector("text=Cambios guardados.")
+    assert page.inner_text("#incident-status") == "En investigación"
+    assert "cambio_estado" in page.inner_text("#timeline")
+    page.goto(stack + "/incidents")
+    table = page.inner_text("#incidents")
+    assert "Ransomware en el servidor de ficheros <b>x</b>" in table and "En investigación" in table
+    headers = page.inner_text("#incidents thead")
+    assert "Título" in headers and "Severidad" in headers and "Estado" in headers
+    page.screenshot(path=str(tmp_path / "incidents.png"), full_page=True)
+    if os.environ.get("E2E_SCREENSHOTS"):
+        shutil.copy(tmp_path / "incidents.png", os.environ["E2E_SCREENSHOTS"])
+    assert not csp_errors, csp_errors  # the strict CSP does not break the pages
+    ctx.close()
