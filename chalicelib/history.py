@@ -4,7 +4,8 @@ from __future__ import annotations
 from typing import Any
 
 from .db import get_db
-from .timeutil import iso, now_str
+from .errors import ValidationError
+from .timeutil import iso, now_str, parse_user_date
 
 
 def record(incident_id: int, user: str, action: str, description: str | None = None, *,
@@ -31,22 +32,49 @@ def for_incident(incident_id: int) -> list[dict[str, Any]]:
                           (incident_id,))
 
 
-def search(*, user: str | None = None, action: str | None = None, incident_id: int | None = None,
-           date_from: str | None = None, date_to: str | None = None, page: int = 1,
-           per_page: int = 50) -> tuple[list[dict[str, Any]], int]:
+def search(filters: dict[str, Any], default_per_page: int = 50) -> dict[str, Any]:
+    """Filters as a user types them: user, action, incident_id, date_from, date_to, page, per_page (≤ 200)."""
+    errors: dict[str, str] = {}
     where, params = [], []
-    for clause, value in (("h.usuario = %s", user), ("h.accion = %s", action), ("h.incidente_id = %s", incident_id),
-                          ("h.fecha >= %s", date_from), ("h.fecha <= %s", date_to)):
-        if value not in (None, ""):
+    for clause, key in (("h.usuario = %s", "user"), ("h.accion = %s", "action")):
+        if filters.get(key):
             where.append(clause)
-            params.append(value)
+            params.append(filters[key])
+    if filters.get("incident_id"):
+        if str(filters["incident_id"]).isdigit():
+            where.append("h.incidente_id = %s")
+            params.append(int(filters["incident_id"]))
+        else:
+            errors["incident_id"] = "must be an integer"
+    for key, op, end in (("date_from", ">=", False), ("date_to", "<=", True)):
+        if filters.get(key):
+            try:
+                params.append(parse_user_date(str(filters[key]), end=end))
+                where.append(f"h.fecha {op} %s")
+            except ValueError:
+                errors[key] = "expected YYYY-MM-DD or ISO 8601"
+    page = positive_int(filters.get("page"), 1, "page", errors)
+    per_page = positive_int(filters.get("per_page"), default_per_page, "per_page", errors)
+    if per_page > 200:
+        errors["per_page"] = "at most 200"
+    if errors:
+        raise ValidationError("Filtros no válidos / Invalid filters", errors)
     sql_where = (" WHERE " + " AND ".join(where)) if where else ""
     db = get_db()
     total = int(db.scalar(f"SELECT COUNT(*) AS n FROM historial h{sql_where}", params) or 0)
     rows = db.query(f"SELECT {COLS}, i.titulo FROM historial h JOIN incidentes i ON i.id = h.incidente_id"
                     f"{sql_where} ORDER BY h.fecha DESC, h.id DESC LIMIT %s OFFSET %s",
                     (*params, per_page, (page - 1) * per_page))
-    return rows, total
+    return {"items": [to_api(r) for r in rows], "total": total, "page": page, "per_page": per_page}
+
+
+def positive_int(value: Any, default: int, name: str, errors: dict[str, str]) -> int:
+    if value in (None, ""):
+        return default
+    if not str(value).isdigit() or int(value) < 1:
+        errors[name] = "must be a positive integer"
+        return default
+    return int(value)
 
 
 def actions() -> list[str]:

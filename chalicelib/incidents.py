@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from . import catalogs, history, users
+from .history import positive_int as _int
 from .db import get_db
 from .errors import NotFound, ValidationError
 from .timeutil import iso, now_str, parse_user_date
@@ -171,20 +172,6 @@ def search(params: dict[str, Any]) -> dict[str, Any]:
     rows = db.query(f"SELECT {COLS} FROM incidentes{sql_where} ORDER BY {order} LIMIT %s OFFSET %s",
                     (*args, per_page, (page - 1) * per_page))
     return {"items": [to_api(r) for r in rows], "total": total, "page": page, "per_page": per_page}
-
-
-def _int(value: Any, default: int, name: str, errors: dict[str, str]) -> int:
-    if value in (None, ""):
-        return default
-    try:
-        n = int(value)
-    except (TypeError, ValueError):
-        errors[name] = "must be a positive integer"
-        return default
-    if n < 1:
-        errors[name] = "must be a positive integer"
-        return default
-    return n
 
 
 def counts() -> dict[str, dict[str, int]]:

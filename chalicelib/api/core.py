@@ -66,27 +66,7 @@ def incident_history(req: Any, user: dict[str, Any], incident_id: str) -> dict[s
 
 @api("viewer")
 def global_history(req: Any, user: dict[str, Any]) -> dict[str, Any]:
-    q = http.query(req)
-    errors: dict[str, str] = {}
-    page = incidents._int(q.get("page"), 1, "page", errors)
-    per_page = min(incidents._int(q.get("per_page"), 50, "per_page", errors), 200)
-    bounds = {}
-    for key, end in (("date_from", False), ("date_to", True)):
-        if q.get(key):
-            try:
-                from ..timeutil import parse_user_date
-                bounds[key] = parse_user_date(q[key], end=end)
-            except ValueError:
-                errors[key] = "expected YYYY-MM-DD or ISO 8601"
-    incident_id = q.get("incident_id")
-    if incident_id and not incident_id.isdigit():
-        errors["incident_id"] = "must be an integer"
-    if errors:
-        raise ValidationError("Filtros no válidos / Invalid filters", errors)
-    rows, total = history.search(user=q.get("user"), action=q.get("action"),
-                                 incident_id=int(incident_id) if incident_id else None, page=page, per_page=per_page,
-                                 **bounds)
-    return {"items": [history.to_api(r) for r in rows], "total": total, "page": page, "per_page": per_page}
+    return history.search(http.query(req))
 
 
 @api("viewer")

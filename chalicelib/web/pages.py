@@ -10,7 +10,6 @@ from chalice import Response
 
 from .. import audit, auth, catalogs, history, incidents, users
 from ..errors import AppError, NotFound, ValidationError
-from ..timeutil import parse_user_date
 from . import http
 from .guard import page
 from .render import STATIC, render
@@ -60,10 +59,10 @@ def set_language(req: Any, ctx: dict[str, Any]) -> Any:
 @page("viewer")
 def dashboard(req: Any, ctx: dict[str, Any]) -> Any:
     counts = incidents.counts()
-    recent, _ = history.search(per_page=10)
+    recent = history.search({"per_page": 10})["items"]
     open_total = sum(n for s, n in counts["status"].items() if s not in ("Resuelto", "Cerrado"))
     return render(req, ctx, "dashboard.html", counts=counts, statuses=catalogs.STATUSES, open_total=open_total,
-                  severities=catalogs.values("severidad"), recent=[history.to_api(r) for r in recent])
+                  severities=catalogs.values("severidad"), recent=recent)
 
 
 @page("viewer")
@@ -143,25 +142,15 @@ def incident_update(req: Any, ctx: dict[str, Any], incident_id: str) -> Any:
 
 @page("viewer")
 def history_page(req: Any, ctx: dict[str, Any]) -> Any:
-    q = {k: v for k, v in http.query(req).items() if v}
-    errors: dict[str, str] = {}
-    page_no = incidents._int(q.get("page"), 1, "page", errors)
-    bounds = {}
-    for key, end in (("date_from", False), ("date_to", True)):
-        if q.get(key):
-            try:
-                bounds[key] = parse_user_date(q[key], end=end)
-            except ValueError:
-                errors[key] = "YYYY-MM-DD"
-    iid = q.get("incident_id")
-    if iid and not iid.isdigit():
-        errors["incident_id"] = "integer"
-    rows, total = history.search(user=q.get("user"), action=q.get("action"), incident_id=int(iid) if iid and
-                                 iid.isdigit() else None, page=page_no, per_page=50, **bounds)
-    pages = max(1, -(-total // 50))
+    q = {k: v for k, v in http.query(req).items() if v and k != "per_page"}
+    try:
+        result, errors = history.search(q), {}
+    except ValidationError as err:
+        result, errors = {"items": [], "total": 0, "page": 1, "per_page": 50}, err.details
+    pages = max(1, -(-result["total"] // result["per_page"]))
     link = lambda p: "/history?" + urlencode({**q, "page": p})  # noqa: E731
-    return render(req, ctx, "history.html", rows=[history.to_api(r) for r in rows], total=total, q=q, errors=errors,
-                  page_no=page_no, pages=pages, link=link, actions=history.actions())
+    return render(req, ctx, "history.html", rows=result["items"], total=result["total"], q=q, errors=errors,
+                  page_no=result["page"], pages=pages, link=link, actions=history.actions())
 
 
 @page("admin")
