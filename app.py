@@ -1,9 +1,11 @@
 """CyberIncident: routes and event handlers only. Each handler calls one function of chalicelib."""
 from chalice import Chalice
 
-from chalicelib import status
+from chalicelib import evidence_arrival, status
 from chalicelib.api import core as api
-from chalicelib.web import http, pages
+from chalicelib.api import evidence as evidence_api
+from chalicelib.config import get_settings
+from chalicelib.web import evidence_pages, http, pages
 
 app = Chalice(app_name="cyberincident")
 app.api.binary_types = ["application/octet-stream", "application/pdf", "image/png"]
@@ -108,6 +110,21 @@ def catalogs_submit():
     return pages.catalogs_submit(req())
 
 
+@app.route("/incidents/{incident_id}/evidence/{evidence_id}/download", methods=["GET"])
+def evidence_download(incident_id, evidence_id):
+    return evidence_pages.download(req(), incident_id, evidence_id)
+
+
+@app.route("/incidents/{incident_id}/evidence/{evidence_id}", methods=["POST"], content_types=FORM)
+def evidence_action(incident_id, evidence_id):
+    return evidence_pages.action(req(), incident_id, evidence_id)
+
+
+@app.route("/incidents/{incident_id}/custody.csv", methods=["GET"])
+def custody_csv(incident_id):
+    return evidence_pages.custody_csv(req(), incident_id)
+
+
 # -- JSON API -------------------------------------------------------------------------------------
 @app.route("/api/auth/token", methods=["POST"], content_types=JSON)
 def api_token():
@@ -172,3 +189,51 @@ def api_create_user():
 @app.route("/api/users/{user_id}", methods=["PATCH"], content_types=JSON)
 def api_update_user(user_id):
     return api.update_user(req(), user_id)
+
+
+@app.route("/api/incidents/{incident_id}/evidence", methods=["GET"])
+def api_list_evidence(incident_id):
+    return evidence_api.list_evidence(req(), incident_id)
+
+
+@app.route("/api/incidents/{incident_id}/evidence", methods=["POST"], content_types=JSON)
+def api_request_upload(incident_id):
+    return evidence_api.request_upload(req(), incident_id)
+
+
+@app.route("/api/incidents/{incident_id}/custody", methods=["GET"])
+def api_custody(incident_id):
+    return evidence_api.custody_log(req(), incident_id)
+
+
+@app.route("/api/evidence/{evidence_id}", methods=["GET"])
+def api_get_evidence(evidence_id):
+    return evidence_api.get_evidence(req(), evidence_id)
+
+
+@app.route("/api/evidence/{evidence_id}", methods=["DELETE"], content_types=JSON)
+def api_delete_evidence(evidence_id):
+    return evidence_api.delete(req(), evidence_id)
+
+
+@app.route("/api/evidence/{evidence_id}/complete", methods=["POST"], content_types=JSON)
+def api_complete_upload(evidence_id):
+    return evidence_api.complete_upload(req(), evidence_id)
+
+
+@app.route("/api/evidence/{evidence_id}/download", methods=["GET"])
+def api_download_evidence(evidence_id):
+    return evidence_api.download(req(), evidence_id)
+
+
+@app.route("/api/evidence/{evidence_id}/verify", methods=["POST"], content_types=JSON)
+def api_verify_evidence(evidence_id):
+    return evidence_api.verify(req(), evidence_id)
+
+
+# -- events ---------------------------------------------------------------------------------------
+@app.on_cw_event({"source": ["aws.s3"], "detail-type": ["Object Created"],
+                  "detail": {"bucket": {"name": [get_settings().evidence_bucket]},
+                             "object": {"key": [{"prefix": "evidencias/"}]}}}, name="evidence_arrived")
+def evidence_arrived(event):
+    return evidence_arrival.handle_event(event.to_dict())

@@ -7,7 +7,7 @@ from . import audit
 from .db import get_db
 from .errors import Conflict, ValidationError
 
-CATEGORIES = ("tipo", "severidad")
+CATEGORIES = ("tipo", "severidad", "evidencia")  # evidencia: real file types allowed as evidence
 STATUSES = ["Abierto", "En investigación", "Contenido", "Resuelto", "Cerrado"]
 STATUS_EN = {"Abierto": "Open", "En investigación": "Investigating", "Contenido": "Contained",
              "Resuelto": "Resolved", "Cerrado": "Closed"}
@@ -48,7 +48,12 @@ def labels(category: str) -> dict[str, str]:
 def add(category: str, value: str, label_en: str | None, actor: str) -> dict[str, Any]:
     value = (value or "").strip()
     if category not in CATEGORIES:
-        raise ValidationError("Categoría no válida / Invalid category", {"category": "tipo or severidad"})
+        raise ValidationError("Categoría no válida / Invalid category", {"category": "tipo, severidad or evidencia"})
+    if category == "evidencia":
+        from .filetypes import MIME
+
+        if value not in MIME:
+            raise ValidationError("Tipo de archivo desconocido / Unknown file type", {"value": "one of " + ", ".join(MIME)})
     if not 1 <= len(value) <= (50 if category == "tipo" else 20):
         raise ValidationError("Valor no válido / Invalid value", {"value": "1-50 characters (severity: 1-20)"})
     db = get_db()

@@ -28,6 +28,9 @@ class Settings:
     session_hours: int
     secure_cookies: bool
     default_language: str
+    evidence_max_bytes: int
+    multipart_threshold: int
+    multipart_part_size: int
 
 
 def _flag(name: str, default: str = "0") -> bool:
@@ -54,6 +57,9 @@ def get_settings() -> Settings:
         session_hours=int(env("SESSION_HOURS", "8")),
         secure_cookies=_flag("SECURE_COOKIES", "1"),
         default_language=env("DEFAULT_LANGUAGE", "es"),
+        evidence_max_bytes=int(env("EVIDENCE_MAX_BYTES", str(5 * 1024**3))),
+        multipart_threshold=int(env("EVIDENCE_MULTIPART_THRESHOLD", str(100 * 1024**2))),
+        multipart_part_size=int(env("EVIDENCE_PART_SIZE", str(64 * 1024**2))),
     )
 
 

@@ -83,9 +83,9 @@ def add_column(db: Database, table: str, column: str, ddl: str) -> None:
         db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {ddl}")
 
 
-def add_index(db: Database, table: str, name: str, cols: str) -> None:
+def add_index(db: Database, table: str, name: str, cols: str, unique: bool = False) -> None:
     if name not in _indexes(db, table):
-        db.execute(f"CREATE INDEX {name} ON {table} ({cols})")
+        db.execute(f"CREATE {'UNIQUE ' if unique else ''}INDEX {name} ON {table} ({cols})")
 
 
 def create_table(db: Database, sql: str) -> None:
@@ -161,9 +161,49 @@ def m0002_users_catalogs_history(db: Database) -> None:
                        "VALUES (%s, %s, %s, %s, 1)", (cat, value, en, order))
 
 
+def m0003_evidence_custody(db: Database) -> None:
+    from ..filetypes import DEFAULT_ALLOWED, MIME
+
+    add_column(db, "evidencias", "uuid", "VARCHAR(36) NULL")
+    add_column(db, "evidencias", "estado", "VARCHAR(20) NULL")
+    add_column(db, "evidencias", "motivo", "TEXT NULL")
+    add_column(db, "evidencias", "sha256", "CHAR(64) NULL")
+    add_column(db, "evidencias", "tipo_real", "VARCHAR(30) NULL")
+    add_column(db, "evidencias", "usuario_sube", "VARCHAR(100) NULL")
+    add_column(db, "evidencias", "tamano_declarado", "BIGINT NULL")
+    add_column(db, "evidencias", "version_s3", "VARCHAR(200) NULL")
+    add_column(db, "evidencias", "id_multipart", "VARCHAR(500) NULL")
+    add_column(db, "evidencias", "fecha_verificacion", "TIMESTAMP NULL")
+    add_column(db, "evidencias", "eliminado_por", "VARCHAR(100) NULL")
+    add_column(db, "evidencias", "motivo_eliminacion", "TEXT NULL")
+    add_column(db, "evidencias", "fecha_eliminacion", "TIMESTAMP NULL")
+    add_index(db, "evidencias", "ux_evidencias_uuid", "uuid", unique=True)
+    add_index(db, "evidencias", "ix_evidencias_incidente", "incidente_id, fecha_subida")
+    create_table(db, """CREATE TABLE IF NOT EXISTS custodia (
+        id INT PRIMARY KEY AUTO_INCREMENT,
+        evidencia_id INT NOT NULL,
+        incidente_id INT NOT NULL,
+        usuario VARCHAR(100) NOT NULL,
+        accion VARCHAR(30) NOT NULL,
+        sha256 CHAR(64) NULL,
+        detalle TEXT NULL,
+        fecha TIMESTAMP DEFAULT CURRENT_TIMESTAMP,
+        FOREIGN KEY (evidencia_id) REFERENCES evidencias(id) ON DELETE CASCADE
+    )""")
+    add_index(db, "custodia", "ix_custodia_incidente", "incidente_id, fecha")
+    present = {r["valor"] for r in db.query("SELECT valor FROM catalogos WHERE categoria = 'evidencia'")}
+    for order, kind in enumerate(k for k in MIME if k not in ("empty", "binary")):
+        if kind not in present:
+            db.execute("INSERT INTO catalogos (categoria, valor, etiqueta_en, orden, activo) VALUES "
+                       "('evidencia', %s, %s, %s, %s)", (kind, MIME[kind], order, 1 if kind in DEFAULT_ALLOWED else 0))
+    # Rows from the seed era predate hashing: they are stored files whose hash is not yet known.
+    db.execute("UPDATE evidencias SET estado = 'stored' WHERE estado IS NULL")
+
+
 MIGRATIONS: list[tuple[int, str, Callable[[Database], None]]] = [
     (1, "seed schema", m0001_seed),
     (2, "users, catalogues, history details, indexes", m0002_users_catalogs_history),
+    (3, "evidence state, hashes and custody log", m0003_evidence_custody),
 ]
 
 

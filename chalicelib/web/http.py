@@ -11,10 +11,7 @@ from chalice import Response
 from ..config import get_settings
 from ..errors import AppError, ValidationError
 
-CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; "
-       "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'")
 SECURITY_HEADERS = {
-    "Content-Security-Policy": CSP,
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "same-origin",
     "X-Frame-Options": "DENY",
@@ -23,7 +20,27 @@ SECURITY_HEADERS = {
 }
 
 
+def csp() -> str:
+    """Strict policy; the only other origin is the evidence bucket, for direct uploads."""
+    import os
+
+    s = get_settings()
+    endpoint = os.environ.get("AWS_ENDPOINT_URL")
+    s3 = endpoint.rstrip("/") if endpoint else (f"https://{s.evidence_bucket}.s3.{s.region}.amazonaws.com "
+                                                f"https://{s.evidence_bucket}.s3.amazonaws.com")
+    return ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; "
+            f"connect-src 'self' {s3}; form-action 'self' {s3}; frame-ancestors 'none'; base-uri 'none'; "
+            "object-src 'none'")
+
+
+def absolute_url(req: Any, path: str) -> str:
+    host = header(req, "host") or "127.0.0.1"
+    proto = header(req, "x-forwarded-proto") or ("https" if get_settings().secure_cookies else "http")
+    return f"{proto}://{host}{url(path)}"
+
+
 def add_security_headers(response: Response) -> Response:
+    response.headers.setdefault("Content-Security-Policy", csp())
     for key, value in SECURITY_HEADERS.items():
         response.headers.setdefault(key, value)
     if get_settings().secure_cookies:

@@ -8,7 +8,7 @@ from urllib.parse import urlencode
 
 from chalice import Response
 
-from .. import audit, auth, catalogs, history, incidents, users
+from .. import audit, auth, catalogs, custody, evidence, history, incidents, users
 from ..errors import AppError, NotFound, ValidationError
 from . import http
 from .guard import page
@@ -109,7 +109,13 @@ def _detail(req: Any, ctx: dict[str, Any], incident_id: int, errors: dict[str, A
             values: dict[str, Any] | None = None, status: int = 200, saved: bool = False) -> Any:
     inc = incidents.get(incident_id)
     timeline = [history.to_api(r) for r in history.for_incident(incident_id)]
+    slot = None
+    if ctx["user"]["rol"] in ("analyst", "admin"):
+        slot = evidence.form_slot(incident_id, ctx["user"]["nombre_usuario"],
+                                  http.absolute_url(req, f"/incidents/{incident_id}?evidence=received"))
     return render(req, ctx, "incident_detail.html", inc=inc, timeline=timeline, errors=errors or {},
+                  evidence=evidence.list_for_incident(incident_id), custody=custody.for_incident(incident_id),
+                  slot=slot, evidence_flag=http.query(req).get("evidence"),
                   values=values or inc, status=status, saved=saved,
                   transitions=catalogs.allowed_transitions(inc["status"]), types=catalogs.values("tipo"),
                   severities=catalogs.values("severidad"), assignees=_assignees())
@@ -124,6 +130,7 @@ def _int_id(value: str) -> int:
 @page("viewer")
 def incident_detail(req: Any, ctx: dict[str, Any], incident_id: str) -> Any:
     return _detail(req, ctx, _int_id(incident_id), saved=http.query(req).get("saved") == "1")
+
 
 
 @page("analyst")

@@ -21,7 +21,19 @@ def env() -> Environment:
     e = Environment(loader=FileSystemLoader(str(TEMPLATES)), autoescape=select_autoescape(default=True),
                     undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
     e.globals["url"] = http.url
+    e.filters["human_size"] = human_size
     return e
+
+
+def human_size(n: Any) -> str:
+    if n is None:
+        return "—"
+    size = float(n)
+    for unit in ("B", "KB", "MB", "GB"):
+        if size < 1024 or unit == "GB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
+    return f"{size:.1f} GB"
 
 
 def render(req: Any, ctx: dict[str, Any], template: str, status: int = 200, **values: Any) -> Any:
