@@ -53,10 +53,29 @@ def create_resources() -> None:
     s3 = aws.client("s3")
     for bucket in (s.evidence_bucket, s.logs_bucket, s.reports_bucket):
         s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": s.region})
+    s3.put_bucket_versioning(Bucket=s.evidence_bucket, VersioningConfiguration={"Status": "Enabled"})
+    # Browsers upload evidence straight to the bucket from the app's origin (as in AWS, set by infra/).
+    s3.put_bucket_cors(Bucket=s.evidence_bucket, CORSConfiguration={"CORSRules": [{
+        "AllowedOrigins": ["*"], "AllowedMethods": ["GET", "PUT", "POST"], "AllowedHeaders": ["*"],
+        "ExposeHeaders": ["ETag"], "MaxAgeSeconds": 600}]})
     aws.client("kinesis").create_stream(StreamName=s.kinesis_stream, ShardCount=1)
     os.environ["SNS_TOPIC_ARN"] = aws.client("sns").create_topic(Name="cyberincident-alerts")["TopicArn"]
     os.environ["DLQ_URL"] = aws.client("sqs").create_queue(QueueName="cyberincident-dlq")["QueueUrl"]
     config.reset()
+
+
+def deliver_events(stop: threading.Event, interval: float = 1.0) -> None:
+    """What EventBridge does in AWS: hand each new evidence object to the same handler."""
+    import logging
+
+    from .evidence_arrival import deliver_pending
+
+    log = logging.getLogger("local_stack")
+    while not stop.wait(interval):
+        try:
+            deliver_pending()
+        except Exception:  # keep delivering; the next round retries
+            log.exception("evidence delivery failed")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -96,13 +115,15 @@ def main(argv: list[str] | None = None) -> int:
         print("--simulate: the device fleet arrives with the live-detection pipeline (issue 5); ignored for now",
               flush=True)
 
+    stop = threading.Event()
+    threading.Thread(target=deliver_events, args=(stop,), name="event-delivery", daemon=True).start()
+
     sys.path.insert(0, str(ROOT))
     app = importlib.import_module("app").app
     from chalice.config import Config
     from chalice.local import create_local_server
 
     server = create_local_server(app, Config.create(chalice_stage="dev", app_name=app.app_name), args.host, args.port)
-    stop = threading.Event()
 
     def shutdown(*_: object) -> None:
         if not stop.is_set():

@@ -104,3 +104,36 @@ def test_analyst_registers_and_follows_an_incident(stack, browser, tmp_path):
         shutil.copy(tmp_path / "incidents.png", os.environ["E2E_SCREENSHOTS"])
     assert not csp_errors, csp_errors  # the strict CSP does not break the pages
     ctx.close()
+
+
+def test_analyst_uploads_evidence_and_sees_its_hash(stack, browser, tmp_path):
+    import hashlib
+
+    evidence = tmp_path / "auth.log"
+    evidence.write_bytes(b"Nov 22 10:00:01 web1 sshd[311]: Failed password for root from 203.0.113.9 port 4242\n" * 500)
+    expected = hashlib.sha256(evidence.read_bytes()).hexdigest()
+    ctx = browser.new_context(locale="es-ES")
+    page = ctx.new_page()
+    problems = []
+    page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+    page.goto(stack + "/login")
+    page.fill("#username", "admin")
+    page.fill("#password", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(stack + "/")
+    page.goto(stack + "/incidents/new")
+    page.fill("#title", "Fuerza bruta SSH")
+    page.fill("#description", "Intentos desde 203.0.113.9")
+    page.click("button:has-text('Crear')")
+    page.wait_for_selector("#evidence-upload")
+    page.set_input_files("#evidence-file", str(evidence))
+    page.click("#evidence-upload button[type=submit]")
+    page.wait_for_selector("#evidence-table tr[data-state=stored]", timeout=30000)
+    row = page.inner_text("#evidence-table tbody tr")
+    assert "auth.log" in row and expected in row and "text" in row
+    assert "stored" in page.inner_text("#custody") and "upload_requested" in page.inner_text("#custody")
+    page.screenshot(path=str(tmp_path / "evidence.png"), full_page=True)
+    if os.environ.get("E2E_SCREENSHOTS"):
+        shutil.copy(tmp_path / "evidence.png", os.environ["E2E_SCREENSHOTS"].replace(".png", "-evidence.png"))
+    assert not problems, problems
+    ctx.close()
