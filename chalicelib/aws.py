@@ -16,7 +16,8 @@ def client(service: str) -> Any:
 
         from .config import get_settings
 
-        cfg = Config(connect_timeout=3, read_timeout=20, retries={"max_attempts": 3, "mode": "standard"})
+        cfg = Config(connect_timeout=3, read_timeout=20, retries={"max_attempts": 3, "mode": "standard"},
+                     signature_version="s3v4" if service == "s3" else None)  # presigned POSTs signed with v4
         return boto3.session.Session().client(service, region_name=get_settings().region, config=cfg)
 
 
