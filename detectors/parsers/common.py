@@ -1,0 +1,65 @@
+"""The normalized event and the parse error every parser returns."""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any
+
+Event = dict[str, Any]
+
+
+@dataclass
+class ParseError:
+    """A record that could not be parsed: kept with its raw text and the reason, never dropped."""
+    raw: str
+    reason: str
+    format: str | None = None
+    device: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"raw": self.raw, "reason": self.reason, "format": self.format, "device": self.device}
+
+
+def iso_to_epoch(value: Any) -> float | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, (int, float)):
+        return float(value) / (1000.0 if value > 1e11 else 1.0)
+    text = str(value).strip()
+    try:
+        if text.endswith("Z"):
+            text = text[:-1] + "+00:00"
+        if "." in text:  # Python 3.11 accepts at most 6 fractional digits (EVTX has 7)
+            head, _, rest = text.partition(".")
+            digits = "".join(ch for ch in rest if ch.isdigit())
+            tz = rest[len(digits):]
+            text = f"{head}.{digits[:6]}{tz}"
+        dt = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=timezone.utc)
+    return dt.timestamp()
+
+
+def epoch_to_iso(ts: float) -> str:
+    return datetime.fromtimestamp(ts, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")[:-4] + "Z"
+
+
+def finish(ev: Event, fmt: str, raw: str, device: str | None, received: float | None) -> Event:
+    """Fill the metadata every event carries: format, raw text, device, event time."""
+    ts = ev.get("_ts")
+    if ts is None:
+        ts = iso_to_epoch(ev.get("@timestamp"))
+    if ts is None:
+        ts = received if received is not None else time.time()
+    ev["_ts"] = ts
+    ev.setdefault("@timestamp", epoch_to_iso(ts))
+    ev["_format"] = fmt
+    ev["_raw"] = raw
+    ev["_device"] = device
+    ev.setdefault("_logsource", {})
+    if device and not ev.get("host.name"):
+        ev["host.name"] = device
+    return ev
