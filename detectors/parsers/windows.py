@@ -31,11 +31,17 @@ ECS = {"Image": "process.executable", "CommandLine": "process.command_line", "Pa
        "QueryName": "dns.question.name", "TargetFilename": "file.path", "Hashes": "file.hash"}
 
 
-def logsource(channel: str | None, event_id: int | None) -> dict[str, str]:
-    ls = {"product": "windows"}
+def logsource(channel: str | None, event_id: int | None, event_type: str | None = None) -> dict[str, Any]:
+    """Sigma logsource of a Windows event; registry events belong to two categories (specific + registry_event)."""
+    ls: dict[str, Any] = {"product": "windows"}
     if channel == SYSMON and event_id in SYSMON_CATEGORY:
         ls["category"] = SYSMON_CATEGORY[event_id]
         ls["service"] = "sysmon"
+        if event_id in (12, 13, 14):
+            specific = ls["category"]
+            if event_id == 12 and str(event_type or "").startswith("Delete"):
+                specific = "registry_delete"
+            ls["category"] = [specific, "registry_event"]
     elif channel in CHANNEL_SERVICE:
         ls["service"] = CHANNEL_SERVICE[channel]
         if ls["service"] == "powershell" and event_id in PS_CATEGORY:
@@ -81,7 +87,7 @@ def from_evtx(doc: dict[str, Any]) -> Event:
     ev["host.name"] = system.get("Computer")
     ev["event.code"] = event_id
     _ecs(ev)
-    ev["_logsource"] = logsource(channel, event_id)
+    ev["_logsource"] = logsource(channel, event_id, ev.get("EventType"))
     return ev
 
 
@@ -102,7 +108,7 @@ def from_winlogbeat(doc: dict[str, Any]) -> Event:
     ev["host.name"] = wl.get("computer_name") or (doc.get("host") or {}).get("name")
     ev["event.code"] = event_id
     _ecs(ev)
-    ev["_logsource"] = logsource(channel, event_id)
+    ev["_logsource"] = logsource(channel, event_id, ev.get("EventType"))
     return ev
 
 
@@ -119,7 +125,7 @@ def from_flat(doc: dict[str, Any]) -> Event:
     ev["_ts"] = iso_to_epoch(doc.get("@timestamp") or doc.get("TimeCreated") or doc.get("EventTime"))
     ev["event.code"] = ev["EventID"]
     _ecs(ev)
-    ev["_logsource"] = logsource(channel, ev["EventID"] if isinstance(ev["EventID"], int) else None)
+    ev["_logsource"] = logsource(channel, ev["EventID"] if isinstance(ev["EventID"], int) else None, ev.get("EventType"))
     return ev
 
 
