@@ -1,0 +1,76 @@
+"""Detection engine throughput on one core, with the orjson-only ceiling of the same corpus and run.
+
+Corpus: the Windows event JSON lines of the OTRF recordings in ../shared/data (skipped when absent),
+repeated to BENCH_EVENTS lines. Prints one JSON object per line.
+"""
+from __future__ import annotations
+
+import io
+import json
+import os
+import resource
+import sys
+import time
+import zipfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+DATA = Path(os.environ.get("CYBERINCIDENT_SHARED_DATA", ROOT.parent / "shared" / "data"))
+N = int(os.environ.get("BENCH_EVENTS", "50000"))
+
+
+def corpus() -> list[str]:
+    lines: list[str] = []
+    for z in sorted((DATA / "otrf" / "datasets" / "atomic" / "windows").rglob("*.zip")):
+        with zipfile.ZipFile(z) as zf:
+            for name in zf.namelist():
+                if name.endswith(".json"):
+                    lines += [ln for ln in io.TextIOWrapper(zf.open(name), encoding="utf-8", errors="replace") if ln.strip()]
+    if not lines:
+        return []
+    return (lines * (N // len(lines) + 1))[:N]
+
+
+def rate(n: int, secs: float) -> int:
+    return int(n / max(secs, 1e-9))
+
+
+def main() -> None:
+    try:
+        os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})  # one core, as the goals are stated
+    except (AttributeError, OSError):
+        pass
+    if not (DATA / "otrf").is_dir():
+        print(json.dumps({"bench": "detectors", "skipped": f"{DATA} is absent"}))
+        return
+    import orjson
+
+    from detectors.parsers import ParseError, parse_line
+    from detectors.sigma import SigmaEngine
+
+    lines = corpus()
+    t0 = time.perf_counter()
+    for ln in lines:
+        orjson.loads(ln)
+    ceiling = rate(len(lines), time.perf_counter() - t0)
+    t0 = time.perf_counter()
+    events = [e for ln in lines for e in parse_line(ln) if not isinstance(e, ParseError)]
+    parse = rate(len(lines), time.perf_counter() - t0)
+    t0 = time.perf_counter()
+    engine = SigmaEngine.from_paths([DATA / "sigma" / "rules" / "windows"])
+    load_s = time.perf_counter() - t0
+    sample = events[: min(len(events), int(os.environ.get("BENCH_DETECT_EVENTS", "10000")))]
+    t0 = time.perf_counter()
+    hits = sum(len(engine.match_event(e)) for e in sample)
+    detect = rate(len(sample), time.perf_counter() - t0)
+    print(json.dumps({"bench": "detectors", "events": len(lines), "orjson_ceiling_eps": ceiling,
+                      "parse_normalize_eps": parse, "parse_vs_ceiling": round(parse / ceiling, 3),
+                      "sigmahq_windows_detect_eps": detect, "detect_vs_ceiling": round(detect / ceiling, 4),
+                      "detect_events": len(sample), "matches": hits, "rules_loaded": engine.rules_loaded,
+                      "rules_skipped": len(engine.skipped), "yaml_load_s": round(load_s, 2),
+                      "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)}))
+
+
+if __name__ == "__main__":
+    main()
