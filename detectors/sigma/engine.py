@@ -11,6 +11,7 @@ from typing import Any, Iterable
 
 from ..alerts import LEVEL_TO_SEVERITY, Alert, fingerprint
 from .matchers import Matcher, Unsupported, compile_condition
+from .prefilter import RouteIndex, anchors
 
 log = logging.getLogger(__name__)
 ENTITY_FIELDS = ("host.name", "user.name", "source.ip")
@@ -29,6 +30,7 @@ class CompiledRule:
     matchers: list[Matcher]
     path: str = ""
     attack: list[str] = field(default_factory=list)
+    anchors: frozenset | None = None  # literals of which one must be present (prefilter), None = always check
 
     def matches(self, event: dict) -> bool:
         return any(m(event) for m in self.matchers)
@@ -47,12 +49,15 @@ def attack_tags(tags: Iterable[Any]) -> list[str]:
 def compile_rule(rule: Any, path: str = "") -> CompiledRule:
     if rule.errors:
         raise Unsupported("; ".join(str(e) for e in rule.errors)[:300])
-    conds = [compile_condition(c.parsed) for c in rule.detection.parsed_condition]
+    trees = [c.parsed for c in rule.detection.parsed_condition]
+    conds = [compile_condition(t) for t in trees]
+    parts = [anchors(t) for t in trees]
+    rule_anchors = None if any(p is None for p in parts) else frozenset().union(*parts)
     ls = rule.logsource
     level = rule.level.name.lower() if rule.level else "medium"
     return CompiledRule(id=str(rule.id or path), title=rule.title, level=level, tags=[str(t) for t in rule.tags],
                         product=ls.product, category=ls.category, service=ls.service, matchers=conds, path=path,
-                        attack=attack_tags(rule.tags))
+                        attack=attack_tags(rule.tags), anchors=rule_anchors)
 
 
 def load_rule_files(paths: Iterable[str | Path]) -> tuple[list[CompiledRule], list[tuple[str, str]]]:
@@ -87,7 +92,7 @@ class SigmaEngine:
     def __init__(self, rules: list[CompiledRule], skipped: list[tuple[str, str]] | None = None) -> None:
         self.rules = rules
         self.skipped = skipped or []
-        self._routes: dict[tuple, list[CompiledRule]] = {}
+        self._routes: dict[tuple, RouteIndex] = {}
 
     @classmethod
     def from_paths(cls, paths: Iterable[str | Path]) -> "SigmaEngine":
@@ -97,21 +102,21 @@ class SigmaEngine:
     def rules_loaded(self) -> int:
         return len(self.rules)
 
-    def candidates(self, logsource: dict) -> list[CompiledRule]:
-        """Rules whose logsource fits the event's: every field the rule names must be the event's."""
+    def route(self, logsource: dict) -> RouteIndex:
+        """Rules whose logsource fits the event's (every field the rule names must be the event's), indexed."""
         cat = logsource.get("category")
         cats = tuple(cat) if isinstance(cat, list) else (cat,)
         key = (logsource.get("product"), cats, logsource.get("service"))
         hit = self._routes.get(key)
         if hit is None:
             p, _, s = key
-            hit = [r for r in self.rules if (r.product is None or r.product == p) and
-                   (r.category is None or r.category in cats) and (r.service is None or r.service == s)]
+            hit = RouteIndex([r for r in self.rules if (r.product is None or r.product == p) and
+                              (r.category is None or r.category in cats) and (r.service is None or r.service == s)])
             self._routes[key] = hit
         return hit
 
     def match_event(self, event: dict) -> list[CompiledRule]:
-        return [r for r in self.candidates(event.get("_logsource") or {}) if r.matches(event)]
+        return [r for r in self.route(event.get("_logsource") or {}).candidates(event) if r.matches(event)]
 
     def match(self, event: dict, state: Any = None) -> list[Alert]:
         return [to_alert(r, event) for r in self.match_event(event)]
@@ -136,7 +141,7 @@ class SigmaEngine:
 def to_alert(rule: CompiledRule, event: dict) -> Alert:
     entity = {k: event[k] for k in ENTITY_FIELDS if event.get(k) not in (None, "", "-")}
     ts = float(event.get("_ts") or 0.0)
-    sample = {k: v for k, v in event.items() if k not in ("_raw",) and not isinstance(v, (dict, list))}
+    sample = {k: v for k, v in event.items() if k not in ("_raw", "_hay") and not isinstance(v, (dict, list))}
     return Alert(rule_id=rule.id, title=rule.title, severity=LEVEL_TO_SEVERITY.get(rule.level, "Media"),
                  first_seen=ts, last_seen=ts, entity=entity, attack=list(rule.attack), samples=[sample],
                  explanation={"summary": f"Sigma rule '{rule.title}' ({rule.level}) matched", "rule_path": rule.path,

@@ -172,8 +172,21 @@ def keyword_matcher(value: Any) -> Matcher:
             value = SpecialChars.WILDCARD_MULTI + value
         if value.s[-1:] != (SpecialChars.WILDCARD_MULTI,):
             value = value + SpecialChars.WILDCARD_MULTI
+        inner = value.s[1:-1]
+        if inner and all(isinstance(p, str) for p in inner) and not isinstance(value, SigmaCasedString):
+            lit = "".join(inner).lower()
+            return lambda e: lit in haystack(e)
     test = value_test(value)
     return lambda e: any(test(v) for k, v in e.items() if k[0] != "_" and isinstance(v, (str, int, float)))
+
+
+def haystack(event: dict) -> str:
+    """Every value of the event, lowercased and joined once, for full-text keyword searches."""
+    hay = event.get("_hay")
+    if hay is None:
+        hay = event["_hay"] = "\x1f".join(_text(v).lower() for k, v in event.items()
+                                          if k[0] != "_" and isinstance(v, (str, int, float)))
+    return hay
 
 
 def compile_condition(node: Any) -> Matcher:

@@ -1,0 +1,109 @@
+"""Literal prefilter: evaluate a rule's full condition only when one of its required literals was seen.
+
+For each rule we derive, from its condition tree, a set of (field, literal) pairs of which at least one must
+occur (as a case-insensitive substring of that field) in any event the rule matches; ``None`` means no such
+guarantee (the rule is always evaluated). Per logsource route, one Aho-Corasick automaton per field finds every
+literal of every rule in a single pass over the field's value.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import ahocorasick
+from sigma.conditions import ConditionAND, ConditionFieldEqualsValueExpression, ConditionNOT, ConditionOR
+from sigma.types import SigmaExpansion, SigmaNumber, SigmaString, SpecialChars
+
+from .matchers import FIELD_FALLBACK
+
+Anchors = frozenset  # of (field, lowercase literal)
+
+
+def _longest_literal(value: SigmaString) -> str | None:
+    best, cur = "", []
+    for p in value.s:
+        if isinstance(p, str):
+            cur.append(p)
+        else:
+            run = "".join(cur)
+            best = run if len(run) > len(best) else best
+            cur = []
+            if p not in (SpecialChars.WILDCARD_MULTI, SpecialChars.WILDCARD_SINGLE):
+                return None
+    run = "".join(cur)
+    best = run if len(run) > len(best) else best
+    return best.lower() if len(best) >= 2 else None
+
+
+def _value_anchors(field: str, value: Any) -> Anchors | None:
+    if isinstance(value, SigmaExpansion):
+        parts = [_value_anchors(field, v) for v in value.values]
+        return None if any(p is None for p in parts) else frozenset().union(*parts)
+    if isinstance(value, SigmaString):
+        lit = _longest_literal(value)
+        return frozenset({(field, lit)}) if lit else None
+    if isinstance(value, SigmaNumber):
+        return frozenset({(field, str(value.number).lower())})
+    return None
+
+
+def anchors(node: Any) -> Anchors | None:
+    if isinstance(node, ConditionFieldEqualsValueExpression):
+        return _value_anchors(node.field, node.value)
+    if isinstance(node, ConditionAND):
+        options = [a for a in (anchors(c) for c in node.args) if a is not None]
+        return min(options, key=len) if options else None
+    if isinstance(node, ConditionOR):
+        parts = [anchors(c) for c in node.args]
+        return None if any(p is None for p in parts) else frozenset().union(*parts)
+    if isinstance(node, ConditionNOT):
+        return None
+    return None  # keywords, null/exists, regex, cidr, comparisons: no literal guarantee
+
+
+class RouteIndex:
+    """The rules of one logsource route, with one automaton per field over their anchor literals."""
+
+    def __init__(self, rules: list) -> None:
+        self.always = [r for r in rules if r.anchors is None]
+        self.by_literal: list[list] = []
+        keys: dict[tuple[str, str], int] = {}
+        fields: dict[str, ahocorasick.Automaton] = {}
+        for r in rules:
+            if r.anchors is None:
+                continue
+            for field, lit in r.anchors:
+                k = keys.get((field, lit))
+                if k is None:
+                    k = keys[(field, lit)] = len(self.by_literal)
+                    self.by_literal.append([])
+                    auto = fields.get(field)
+                    if auto is None:
+                        auto = fields[field] = ahocorasick.Automaton()
+                    auto.add_word(lit, k)
+                self.by_literal[k].append(r)
+        for auto in fields.values():
+            auto.make_automaton()
+        self.fields = [(f, FIELD_FALLBACK.get(f), a) for f, a in fields.items()]
+
+    def candidates(self, event: dict) -> list:
+        seen: set[int] = set()
+        for field, fallback, auto in self.fields:
+            v = event.get(field)
+            if v is None and fallback:
+                v = event.get(fallback)
+            if v is None:
+                continue
+            for item in (v if isinstance(v, list) else (v,)):
+                text = item.lower() if isinstance(item, str) else str(item).lower()
+                for _, k in auto.iter(text):
+                    seen.add(k)
+        if not seen:
+            return self.always
+        out = list(self.always)
+        done: set[int] = set()
+        for k in seen:
+            for r in self.by_literal[k]:
+                if id(r) not in done:
+                    done.add(id(r))
+                    out.append(r)
+        return out
