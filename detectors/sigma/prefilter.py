@@ -10,10 +10,11 @@ from __future__ import annotations
 from typing import Any
 
 import ahocorasick
-from sigma.conditions import ConditionAND, ConditionFieldEqualsValueExpression, ConditionNOT, ConditionOR
+from sigma.conditions import (ConditionAND, ConditionFieldEqualsValueExpression, ConditionNOT, ConditionOR,
+                              ConditionValueExpression)
 from sigma.types import SigmaExpansion, SigmaNumber, SigmaString, SpecialChars
 
-from .matchers import FIELD_FALLBACK
+from .matchers import FIELD_FALLBACK, haystack
 
 Anchors = frozenset  # of (field, lowercase literal)
 
@@ -34,7 +35,7 @@ def _longest_literal(value: SigmaString) -> str | None:
     return best.lower() if len(best) >= 2 else None
 
 
-def _value_anchors(field: str, value: Any) -> Anchors | None:
+def _value_anchors(field: str | None, value: Any) -> Anchors | None:
     if isinstance(value, SigmaExpansion):
         parts = [_value_anchors(field, v) for v in value.values]
         return None if any(p is None for p in parts) else frozenset().union(*parts)
@@ -49,6 +50,8 @@ def _value_anchors(field: str, value: Any) -> Anchors | None:
 def anchors(node: Any) -> Anchors | None:
     if isinstance(node, ConditionFieldEqualsValueExpression):
         return _value_anchors(node.field, node.value)
+    if isinstance(node, ConditionValueExpression):  # keyword: the literal must appear in some value (field None)
+        return _value_anchors(None, node.value)
     if isinstance(node, ConditionAND):
         options = [a for a in (anchors(c) for c in node.args) if a is not None]
         return min(options, key=len) if options else None
@@ -83,11 +86,15 @@ class RouteIndex:
                 self.by_literal[k].append(r)
         for auto in fields.values():
             auto.make_automaton()
-        self.fields = [(f, FIELD_FALLBACK.get(f), a) for f, a in fields.items()]
+        self.fields = [(f, FIELD_FALLBACK.get(f) if f else None, a) for f, a in fields.items()]
 
     def candidates(self, event: dict) -> list:
         seen: set[int] = set()
         for field, fallback, auto in self.fields:
+            if field is None:  # keyword literals: search the event's joined, lowercased values
+                for _, k in auto.iter(haystack(event)):
+                    seen.add(k)
+                continue
             v = event.get(field)
             if v is None and fallback:
                 v = event.get(fallback)
