@@ -75,6 +75,19 @@ def scan(args: argparse.Namespace) -> int:
     return 1 if unreadable and not events else 0
 
 
+def run_tests(args: argparse.Namespace) -> int:
+    from .rule_tests import RULES_DIR, run_rule_tests
+
+    results = run_rule_tests(Path(args.rules_dir) if args.rules_dir else RULES_DIR)
+    for r in results:
+        print(f"{'PASS' if r.passed else 'FAIL'}  {r.rule}  ({r.positives} positive, {r.negatives} negative)")
+        for problem in r.problems:
+            print(f"      {problem}")
+    failed = sum(not r.passed for r in results)
+    print(f"{len(results) - failed} passed, {failed} failed")
+    return 1 if failed or not results else 0
+
+
 class _nullcontext:
     def __init__(self, v):
         self.v = v
@@ -96,7 +109,11 @@ def main(argv: list[str] | None = None) -> int:
     s.add_argument("--format", choices=FORMATS, default="auto")
     s.add_argument("--show-skipped", type=int, default=0, metavar="N", help="list the first N skipped rules")
     s.add_argument("--quiet", action="store_true", help="no progress bar")
+    t = sub.add_parser("test", help="run the rule pack's positive and negative test events")
+    t.add_argument("--rules-dir", default=None, help="rule pack folder (default: detectors/rules/sigma)")
     args = p.parse_args(argv)
+    if args.command == "test":
+        return run_tests(args)
     if args.command == "scan":
         for path in args.input:
             if not Path(path).exists():

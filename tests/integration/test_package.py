@@ -16,6 +16,7 @@ def test_lambda_zip_holds_detectors_templates_and_static(tmp_path):
     assert r.returncode == 0, r.stdout + r.stderr
     names = set(zipfile.ZipFile(tmp_path / "out" / "deployment.zip").namelist())
     for required in ("app.py", "chalicelib/incidents.py", "detectors/__init__.py", "detectors/alerts.py",
+                     "detectors/sigma/engine.py", "detectors/rules/sigma/ssh_root_login/rule.yml",
                      "templates/base.html", "static/bootstrap.min.css"):
         assert required in names, required
     assert not any(n.startswith(("tests/", ".local/", ".venv/")) for n in names)
