@@ -76,9 +76,11 @@ def scan(args: argparse.Namespace) -> int:
 
 
 def run_tests(args: argparse.Namespace) -> int:
-    from .rule_tests import RULES_DIR, run_rule_tests
+    from .rule_tests import RULES_DIR, run_anomaly_tests, run_rule_tests
 
     results = run_rule_tests(Path(args.rules_dir) if args.rules_dir else RULES_DIR)
+    if not args.rules_dir:
+        results += run_anomaly_tests()
     for r in results:
         print(f"{'PASS' if r.passed else 'FAIL'}  {r.rule}  ({r.positives} positive, {r.negatives} negative)")
         for problem in r.problems:

@@ -8,6 +8,7 @@ from pathlib import Path
 from .parsers import ParseError, parse_line
 
 RULES_DIR = Path(__file__).resolve().parent / "rules" / "sigma"
+ANOMALY_TESTS_DIR = Path(__file__).resolve().parent / "rules" / "anomaly_tests"
 
 
 @dataclass
@@ -50,5 +51,39 @@ def run_rule_tests(rules_dir: Path = RULES_DIR) -> list[RuleTestResult]:
                 if hit != want:
                     res.passed = False
                     res.problems.append(f"{kind}.log:{n} {'did not match' if want else 'matched'}: {line[:120]}")
+        results.append(res)
+    return results
+
+
+def run_anomaly_tests(tests_dir: Path = ANOMALY_TESTS_DIR, config: dict | None = None) -> list[RuleTestResult]:
+    """Each detector's ``positive.log`` (a sequence of device lines) must raise it; ``negative.log`` must not."""
+    from .anomaly import REGISTRY, load_config
+    from .state import MemoryStateStore
+
+    config = load_config() if config is None else config
+    results = []
+    for folder in sorted(p for p in tests_dir.iterdir() if p.is_dir()):
+        res = RuleTestResult(folder.name, True)
+        if folder.name not in REGISTRY:
+            res.passed, res.problems = False, [f"no anomaly detector named {folder.name}"]
+            results.append(res)
+            continue
+        settings = {k: v for k, v in (config.get(folder.name) or {}).items() if k != "enabled"}
+        for kind, want in (("positive", True), ("negative", False)):
+            det, state = REGISTRY[folder.name](**settings), MemoryStateStore()
+            path = folder / f"{kind}.log"
+            if not path.is_file():
+                res.passed = False
+                res.problems.append(f"{kind}.log is missing")
+                continue
+            alerts = []
+            for line in path.read_text(encoding="utf-8").splitlines():
+                for ev in parse_line(line, device="test-device"):
+                    if not isinstance(ev, ParseError):
+                        alerts += det.observe(ev, state)
+            setattr(res, f"{kind}s", 1)
+            if bool(alerts) != want:
+                res.passed = False
+                res.problems.append(f"{kind}.log {'raised no alert' if want else f'raised {len(alerts)} alerts'}")
         results.append(res)
     return results

@@ -1,0 +1,49 @@
+"""Authentication brute force: failures per source and per user in a window, and a success after them."""
+from __future__ import annotations
+
+from ..alerts import Alert
+from ..state import StateStore
+from .base import AnomalyDetector, window_add
+
+
+class BruteForce(AnomalyDetector):
+    id = "ci-anomaly-brute-force"
+    title = "Authentication brute force"
+    level = "high"
+    attack = ["credential-access", "T1110"]
+    defaults = {"window_s": 300, "per_source": 10, "per_user": 20, "success_window_s": 900}
+
+    def observe(self, event: dict, state: StateStore) -> list[Alert]:
+        outcome = event.get("event.outcome")
+        if event.get("event.category") != "authentication" and event.get("event.action") not in (
+                "ssh_login", "ssh_invalid_user", "pam_auth", "ConsoleLogin", "su"):
+            return []
+        now, src, user = float(event.get("_ts") or 0), event.get("source.ip"), event.get("user.name")
+        out: list[Alert] = []
+        if outcome == "failure":
+            for kind, value, limit in (("source", src, self.per_source), ("user", user, self.per_user)):
+                if not value:
+                    continue
+                key = f"bf:{kind}:{value}"
+                win = window_add(state, key, now, self.window_s, user if kind == "source" else src)
+                if win["n"] >= limit and not win["alerted"]:
+                    win["alerted"] = True
+                    state.put(key, win, now, self.window_s)
+                    field = "source.ip" if kind == "source" else "user.name"
+                    targets = ", ".join(map(str, win["items"][:5]))
+                    out.append(self.alert(
+                        event, {field: value},
+                        f"{win['n']} failed logins from {kind} {value} in {int(now - win['start'])} s "
+                        f"(threshold {limit} in {self.window_s} s); {'users' if kind == 'source' else 'sources'}: "
+                        f"{targets}", observed=win["n"], baseline=0, threshold=limit, first_seen=win["start"]))
+            if src:
+                state.put(f"bf:recent:{src}", {"t": now}, now, self.success_window_s)
+        elif outcome == "success" and src:
+            win = state.get(f"bf:source:{src}", now)
+            if win and win["n"] >= self.per_source and state.get(f"bf:recent:{src}", now):
+                out.append(self.alert(
+                    event, {"source.ip": src, "user.name": user},
+                    f"Successful login as {user} from {src} after {win['n']} failures: the guessing may have worked",
+                    observed=win["n"], baseline=0, threshold=self.per_source, level="critical",
+                    rule_id=self.id + "-success", title="Successful login after brute force"))
+        return out

@@ -1,0 +1,57 @@
+"""What every anomaly detector shares: settings, alert construction, and windowed counters in the state store."""
+from __future__ import annotations
+
+from typing import Any
+
+from ..alerts import LEVEL_TO_SEVERITY, Alert, fingerprint
+from ..state import StateStore
+
+BUCKET_S = 3600
+
+
+class AnomalyDetector:
+    id = "ci-anomaly"
+    title = "Anomaly"
+    level = "medium"
+    attack: list[str] = []
+    defaults: dict[str, Any] = {}
+
+    def __init__(self, **settings: Any) -> None:
+        unknown = set(settings) - set(self.defaults) - {"enabled"}
+        if unknown:
+            raise ValueError(f"{self.id}: unknown settings {sorted(unknown)}")
+        self.settings = {**self.defaults, **settings}
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self.__dict__["settings"][name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+    def observe(self, event: dict, state: StateStore) -> list[Alert]:  # pragma: no cover - interface
+        raise NotImplementedError
+
+    def alert(self, event: dict, entity: dict[str, Any], summary: str, observed: Any, baseline: Any,
+              threshold: Any, first_seen: float | None = None, level: str | None = None,
+              rule_id: str | None = None, title: str | None = None) -> Alert:
+        ts = float(event.get("_ts") or 0.0)
+        rid = rule_id or self.id
+        sample = {k: v for k, v in event.items() if k not in ("_raw", "_hay") and not isinstance(v, (dict, list))}
+        return Alert(rule_id=rid, title=title or self.title, severity=LEVEL_TO_SEVERITY[level or self.level],
+                     first_seen=first_seen if first_seen is not None else ts, last_seen=ts, entity=entity,
+                     attack=list(self.attack), samples=[sample], device=event.get("_device"),
+                     explanation={"summary": summary, "observed": observed, "baseline": baseline,
+                                  "threshold": threshold},
+                     fingerprint=fingerprint(rid, entity, int(ts // BUCKET_S)))
+
+
+def window_add(state: StateStore, key: str, now: float, window: float, item: Any = None) -> dict[str, Any]:
+    """A fixed window that starts at its first event: ``n`` events and the distinct ``items`` seen in it."""
+    cur = state.get(key, now)
+    if cur is None or now - cur["start"] > window:
+        cur = {"start": now, "n": 0, "items": [], "alerted": False}
+    cur["n"] += 1
+    if item is not None and item not in cur["items"] and len(cur["items"]) < 10000:
+        cur["items"].append(item)
+    state.put(key, cur, now, window)
+    return cur

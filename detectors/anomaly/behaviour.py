@@ -1,0 +1,99 @@
+"""Behaviour baselines: per-entity event rate spikes, first-seen values, and devices that fall silent."""
+from __future__ import annotations
+
+from ..alerts import Alert
+from ..state import StateStore
+from .base import AnomalyDetector
+from .stats import Ewma
+
+
+class RateSpike(AnomalyDetector):
+    id = "ci-anomaly-rate-spike"
+    title = "Event rate spike"
+    level = "medium"
+    attack = ["impact", "T1499"]
+    defaults = {"interval_s": 60, "z": 5.0, "min_events": 200, "warmup_intervals": 10, "alpha": 0.1,
+                "entity": "host.name"}
+
+    def observe(self, event: dict, state: StateStore) -> list[Alert]:
+        value = event.get(self.entity) or event.get("_device")
+        if not value:
+            return []
+        return Ewma.observe_volume(self, event, state, f"rs:{value}", {self.entity: value}, 1.0, "events")
+
+
+class NewTerm(AnomalyDetector):
+    """A value never seen for an entity after its warm-up: a user from a new source, a new process on a host."""
+    id = "ci-anomaly-new-term"
+    title = "First seen"
+    level = "low"
+    attack = ["initial-access", "T1078"]
+    defaults = {"warmup_s": 86400, "forget_s": 30 * 86400, "max_terms": 500,
+                "terms": [{"name": "user-new-source", "entity": "user.name", "value": "source.ip",
+                           "when": {"event.outcome": "success", "event.category": "authentication"}},
+                          {"name": "host-new-process", "entity": "host.name", "value": "process.executable",
+                           "when": {}}]}
+
+    def observe(self, event: dict, state: StateStore) -> list[Alert]:
+        now = float(event.get("_ts") or 0)
+        out = []
+        for term in self.terms:
+            if any(event.get(k) != v for k, v in term["when"].items()):
+                continue
+            ent, val = event.get(term["entity"]), event.get(term["value"])
+            if not ent or not val:
+                continue
+            key = f"nt:{term['name']}:{ent}"
+            st = state.get(key, now) or {"since": now, "seen": {}}
+            known = val in st["seen"]
+            st["seen"][val] = now
+            if len(st["seen"]) > self.max_terms:  # forget the stalest values first
+                for stale in sorted(st["seen"], key=st["seen"].get)[: len(st["seen"]) - self.max_terms]:
+                    del st["seen"][stale]
+            st["seen"] = {v: t for v, t in st["seen"].items() if now - t <= self.forget_s}
+            state.put(key, st, now, self.forget_s)
+            if not known and now - st["since"] >= self.warmup_s:
+                out.append(self.alert(
+                    event, {term["entity"]: ent, term["value"]: val},
+                    f"{term['value']} {val} seen for {term['entity']} {ent} for the first time in "
+                    f"{int((now - st['since']) // 86400)} days of history ({len(st['seen']) - 1} known values)",
+                    observed=val, baseline=len(st["seen"]) - 1, threshold="not seen before",
+                    rule_id=f"{self.id}-{term['name']}", title=f"First seen: {term['name']}"))
+        return out
+
+
+class Flatline(AnomalyDetector):
+    """A device that used to send and went quiet; ``check`` runs on a schedule, ``observe`` keeps last-seen."""
+    id = "ci-anomaly-flatline"
+    title = "Device stopped sending"
+    level = "high"
+    attack = ["defense-evasion", "T1562.006"]
+    defaults = {"silence_s": 900, "min_events": 10}
+    KEY = "fl:devices"
+
+    def observe(self, event: dict, state: StateStore) -> list[Alert]:
+        dev = event.get("_device")
+        if not dev:
+            return []
+        now = float(event.get("_ts") or 0)
+        reg = state.get(self.KEY, 0) or {}
+        cur = reg.get(dev) or {"last": now, "n": 0, "alerted": False}
+        cur.update(last=max(cur["last"], now), n=cur["n"] + 1, alerted=False)
+        reg[dev] = cur
+        state.put(self.KEY, reg, 0, 10 ** 12)
+        return []
+
+    def check(self, now: float, state: StateStore) -> list[Alert]:
+        reg = state.get(self.KEY, 0) or {}
+        out = []
+        for dev, cur in reg.items():
+            silent = now - cur["last"]
+            if silent >= self.silence_s and cur["n"] >= self.min_events and not cur["alerted"]:
+                cur["alerted"] = True
+                ev = {"_ts": now, "_device": dev, "host.name": dev}
+                out.append(self.alert(ev, {"device": dev}, f"Device {dev} has sent nothing for {int(silent)} s "
+                                      f"(threshold {self.silence_s} s) after {cur['n']} events",
+                                      observed=int(silent), baseline=cur["n"], threshold=self.silence_s,
+                                      first_seen=cur["last"]))
+        state.put(self.KEY, reg, 0, 10 ** 12)
+        return out
