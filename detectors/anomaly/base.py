@@ -21,12 +21,7 @@ class AnomalyDetector:
         if unknown:
             raise ValueError(f"{self.id}: unknown settings {sorted(unknown)}")
         self.settings = {**self.defaults, **settings}
-
-    def __getattr__(self, name: str) -> Any:
-        try:
-            return self.__dict__["settings"][name]
-        except KeyError:
-            raise AttributeError(name) from None
+        self.__dict__.update(self.settings)  # plain attributes: read on every event
 
     def observe(self, event: dict, state: StateStore) -> list[Alert]:  # pragma: no cover - interface
         raise NotImplementedError

@@ -13,7 +13,7 @@ class RateSpike(AnomalyDetector):
     level = "medium"
     attack = ["impact", "T1499"]
     defaults = {"interval_s": 60, "z": 5.0, "min_events": 200, "warmup_intervals": 10, "alpha": 0.1,
-                "entity": "host.name"}
+                "entity": "host.name", "absolute": None}
 
     def observe(self, event: dict, state: StateStore) -> list[Alert]:
         value = event.get(self.entity) or event.get("_device")
@@ -45,12 +45,15 @@ class NewTerm(AnomalyDetector):
                 continue
             key = f"nt:{term['name']}:{ent}"
             st = state.get(key, now) or {"since": now, "seen": {}}
-            known = val in st["seen"]
-            st["seen"][val] = now
-            if len(st["seen"]) > self.max_terms:  # forget the stalest values first
-                for stale in sorted(st["seen"], key=st["seen"].get)[: len(st["seen"]) - self.max_terms]:
-                    del st["seen"][stale]
-            st["seen"] = {v: t for v, t in st["seen"].items() if now - t <= self.forget_s}
+            seen = st["seen"]
+            known = val in seen and now - seen[val] <= self.forget_s
+            seen[val] = now
+            if not known:  # pruning only when something new arrives keeps the common path O(1)
+                for stale in [v for v, t in seen.items() if now - t > self.forget_s]:
+                    del seen[stale]
+                if len(seen) > self.max_terms:  # forget the stalest values first
+                    for stale in sorted(seen, key=seen.get)[: len(seen) - self.max_terms]:
+                        del seen[stale]
             state.put(key, st, now, self.forget_s)
             if not known and now - st["since"] >= self.warmup_s:
                 out.append(self.alert(

@@ -46,7 +46,8 @@ class OutboundVolume(AnomalyDetector):
     title = "Outbound data volume spike"
     level = "high"
     attack = ["exfiltration", "T1048"]
-    defaults = {"interval_s": 60, "z": 4.0, "min_bytes": 50_000_000, "warmup_intervals": 5, "alpha": 0.2}
+    defaults = {"interval_s": 60, "z": 4.0, "min_bytes": 50_000_000, "warmup_intervals": 5, "alpha": 0.2,
+                "absolute": 250_000_000}
 
     def observe(self, event: dict, state: StateStore) -> list[Alert]:
         src = event.get("source.ip")

@@ -25,6 +25,13 @@ class Ewma:
                 _update(st, 0.0, det.alpha)
             st["bucket"], st["cur"] = bucket, 0.0
         st["cur"] += amount
+        ceiling = getattr(det, "absolute", None)
+        if ceiling and st["cur"] >= ceiling and st.get("alerted") != bucket:
+            st["alerted"] = bucket  # a volume no baseline could excuse: alert at once, even while warming up
+            out.append(det.alert(event, entity, f"{st['cur']:,.0f} {unit} so far in this {interval} s interval, "
+                                 f"above the absolute ceiling of {ceiling:,} (baseline {st['mean']:,.0f})",
+                                 observed=st["cur"], baseline=round(st["mean"], 2), threshold={"absolute": ceiling},
+                                 first_seen=bucket * interval))
         state.put(key, st, now, interval * 1000)
         return out
 
@@ -40,7 +47,7 @@ def _update(st: dict, x: float, alpha: float) -> None:
 
 
 def _judge(det: Any, event: dict, st: dict, x: float, entity: dict, unit: str) -> list[Alert]:
-    if st["seen"] < det.warmup_intervals:
+    if st["seen"] < det.warmup_intervals or st.get("alerted") == st["bucket"]:
         return []
     minimum = getattr(det, "min_bytes", None) or getattr(det, "min_events", 0)
     sd = math.sqrt(st["var"]) or max(st["mean"] * 0.1, 1.0)

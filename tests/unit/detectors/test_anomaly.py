@@ -67,7 +67,7 @@ def test_port_scan_and_host_sweep():
 
 
 def test_outbound_volume_needs_warmup_and_minimum():
-    det = OutboundVolume(interval_s=60, z=4.0, min_bytes=50_000_000, warmup_intervals=5)
+    det = OutboundVolume(interval_s=60, z=4.0, min_bytes=50_000_000, warmup_intervals=5, absolute=None)
     normal = [conn(T0 + m * 60 + 1, size=1_000_000 + (m % 3) * 100_000) for m in range(10)]
     alerts, state = run(det, normal)
     assert alerts == []
@@ -75,8 +75,11 @@ def test_outbound_volume_needs_warmup_and_minimum():
     alerts, _ = run(det, burst, state)
     assert len(alerts) == 1 and alerts[0].explanation["observed"] == 200_000_000
     assert alerts[0].explanation["baseline"] < 2_000_000 and "T1048" in alerts[0].attack
-    early, _ = run(OutboundVolume(warmup_intervals=5), [conn(T0 + i, size=10**9) for i in range(3)] + [conn(T0 + 61)])
-    assert early == []  # a spike during warm-up is learnt, not alerted
+    early, _ = run(OutboundVolume(warmup_intervals=5, absolute=None),
+                   [conn(T0 + i, size=10**9) for i in range(3)] + [conn(T0 + 61)])
+    assert early == []  # a spike during warm-up is learnt, not alerted...
+    ceiling, _ = run(OutboundVolume(absolute=250_000_000), [conn(T0 + i, size=100_000_000) for i in range(5)])
+    assert len(ceiling) == 1 and ceiling[0].explanation["threshold"] == {"absolute": 250_000_000}  # ...unless huge
 
 
 def test_rate_spike():

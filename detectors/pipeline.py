@@ -1,0 +1,44 @@
+"""One pass of the engine over parsed events: Sigma rules and anomaly detectors, the same in every runtime."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Iterable
+
+from .alerts import Alert
+from .anomaly import build_detectors
+from .parsers import ParseError
+from .rule_tests import RULES_DIR
+from .state import MemoryStateStore, StateStore
+
+
+class Detector:
+    def __init__(self, rule_paths: Iterable[str | Path] | None = None, anomaly_config: dict[str, Any] | None = None,
+                 state: StateStore | None = None) -> None:
+        from .sigma import SigmaEngine
+
+        self.sigma = SigmaEngine.from_paths(list(rule_paths) if rule_paths else [RULES_DIR])
+        self.anomalies = build_detectors(anomaly_config)
+        self.state = state if state is not None else MemoryStateStore()
+
+    def process(self, events: Iterable[Any]) -> tuple[list[Alert], list[ParseError]]:
+        """Alerts merged by fingerprint (a repeat raises the count), and the parse errors passed through."""
+        merged: dict[str, Alert] = {}
+        errors: list[ParseError] = []
+        for ev in events:
+            if isinstance(ev, ParseError):
+                errors.append(ev)
+                continue
+            found = self.sigma.match(ev)
+            for det in self.anomalies:
+                found += det.observe(ev, self.state)
+            for alert in found:
+                prev = merged.get(alert.fingerprint)
+                if prev is None:
+                    merged[alert.fingerprint] = alert
+                else:
+                    prev.count += alert.count
+                    prev.first_seen = min(prev.first_seen, alert.first_seen)
+                    prev.last_seen = max(prev.last_seen, alert.last_seen)
+                    if len(prev.samples) < 5:
+                        prev.samples += alert.samples[: 5 - len(prev.samples)]
+        return list(merged.values()), errors
