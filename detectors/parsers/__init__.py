@@ -10,6 +10,7 @@ import orjson
 from . import access, cef, jsonfmt, syslog
 from .common import Event, ParseError, finish
 
+_MONTHS = frozenset(("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"))
 FORMATS = ("auto", "json", "syslog", "cef", "access", "auditd")
 MAX_LINE = 1024 * 1024
 
@@ -56,7 +57,8 @@ def _dispatch(line: str, fmt: str | None, device: str | None, received: float | 
         ev = syslog.parse_audit(line)
         if ev:
             return [finish(ev, "auditd", line, device, received)]
-    if fmt in (None, "access") and first.isalnum():
+    looks_syslog = first == "<" or line[:3] in _MONTHS
+    if fmt in (None, "access") and first.isalnum() and not looks_syslog:
         ev = access.parse(line)
         if ev:
             return [finish(ev, "access", line, device, received)]

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
+from functools import lru_cache
 
 from .common import Event
 
@@ -10,15 +11,20 @@ COMBINED = re.compile(r'^(\S+) (\S+) (\S+) \[([^\]]+)\] "(\S+) (\S+)(?: (\S+))?"
                       r'(?: "([^"]*)" "([^"]*)")?')
 
 
+@lru_cache(maxsize=4096)
+def _epoch(ts: str) -> float | None:
+    try:
+        return datetime.strptime(ts, "%d/%b/%Y:%H:%M:%S %z").timestamp()
+    except ValueError:
+        return None
+
+
 def parse(text: str) -> Event | None:
     m = COMBINED.match(text)
     if not m:
         return None
     ip, _, user, ts, method, url, proto, status, size, referrer, agent = m.groups()
-    try:
-        epoch = datetime.strptime(ts, "%d/%b/%Y:%H:%M:%S %z").timestamp()
-    except ValueError:
-        epoch = None
+    epoch = _epoch(ts)
     ev: Event = {"source.ip": ip, "user.name": None if user == "-" else user, "http.request.method": method,
                  "url.original": url, "http.version": (proto or "").replace("HTTP/", "") or None,
                  "http.response.status_code": int(status), "http.response.body.bytes": 0 if size == "-" else int(size),

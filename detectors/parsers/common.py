@@ -4,6 +4,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from functools import lru_cache
 from typing import Any
 
 Event = dict[str, Any]
@@ -43,8 +44,16 @@ def iso_to_epoch(value: Any) -> float | None:
     return dt.timestamp()
 
 
+@lru_cache(maxsize=4096)
+def _second_iso(sec: int) -> str:
+    return datetime.fromtimestamp(sec, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%S")
+
+
 def epoch_to_iso(ts: float) -> str:
-    return datetime.fromtimestamp(ts, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")[:-4] + "Z"
+    """Millisecond ISO 8601; log bursts share seconds, so the formatted second is cached."""
+    ms_total = int(round(ts * 1000))
+    sec, ms = divmod(ms_total, 1000)
+    return f"{_second_iso(sec)}.{ms:03d}Z"
 
 
 def finish(ev: Event, fmt: str, raw: str, device: str | None, received: float | None) -> Event:

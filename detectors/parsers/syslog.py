@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import re
 import time
+from functools import lru_cache
 from datetime import datetime, timezone
 from typing import Any
 
@@ -64,6 +65,7 @@ def parse_audit(text: str) -> Event | None:
     return ev
 
 
+@lru_cache(maxsize=4096)
 def _bsd_time(ts: str) -> float | None:
     if ts[0].isdigit():
         return iso_to_epoch(ts)
