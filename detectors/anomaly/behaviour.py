@@ -48,7 +48,8 @@ class NewTerm(AnomalyDetector):
             seen = st["seen"]
             known = val in seen and now - seen[val] <= self.forget_s
             seen[val] = now
-            if not known:  # pruning only when something new arrives keeps the common path O(1)
+            if not known and now - st.get("pruned", 0) > self.forget_s / 10:  # sweep stale values now and then
+                st["pruned"] = now
                 for stale in [v for v, t in seen.items() if now - t > self.forget_s]:
                     del seen[stale]
                 if len(seen) > self.max_terms:  # forget the stalest values first
