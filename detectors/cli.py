@@ -29,7 +29,11 @@ def scan(args: argparse.Namespace) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     load_s = time.perf_counter() - t0
-    print(f"rules: {engine.rules_loaded} loaded, {len(engine.skipped)} skipped ({load_s:.1f} s)", file=sys.stderr)
+    print(f"rules: {engine.rules_loaded} loaded, {len(engine.correlations)} correlations, {len(engine.skipped)} skipped "
+          f"({load_s:.1f} s)", file=sys.stderr)
+    from .state import MemoryStateStore
+
+    state = MemoryStateStore()
     for path, reason in engine.skipped[: args.show_skipped]:
         print(f"  skipped {path}: {reason}", file=sys.stderr)
     files = input_files(args.input)
@@ -44,7 +48,7 @@ def scan(args: argparse.Namespace) -> int:
                     errors += 1
                     continue
                 events += 1
-                for alert in engine.match(ev):
+                for alert in engine.match(ev, state):
                     prev = merged.get(alert.fingerprint)
                     if prev is None:
                         alert.origin = "cli"

@@ -28,7 +28,7 @@ class Detector:
             if isinstance(ev, ParseError):
                 errors.append(ev)
                 continue
-            found = self.sigma.match(ev)
+            found = self.sigma.match(ev, self.state)
             for det in self.anomalies:
                 found += det.observe(ev, self.state)
             for alert in found:

@@ -31,6 +31,7 @@ class CompiledRule:
     path: str = ""
     attack: list[str] = field(default_factory=list)
     anchors: frozenset | None = None  # literals of which one must be present (prefilter), None = always check
+    name: str | None = None  # Sigma's `name`, by which correlation rules may refer to a rule
 
     def matches(self, event: dict) -> bool:
         return any(m(event) for m in self.matchers)
@@ -57,23 +58,64 @@ def compile_rule(rule: Any, path: str = "") -> CompiledRule:
     level = rule.level.name.lower() if rule.level else "medium"
     return CompiledRule(id=str(rule.id or path), title=rule.title, level=level, tags=[str(t) for t in rule.tags],
                         product=ls.product, category=ls.category, service=ls.service, matchers=conds, path=path,
-                        attack=attack_tags(rule.tags), anchors=rule_anchors)
+                        attack=attack_tags(rule.tags), anchors=rule_anchors, name=getattr(rule, "name", None))
 
 
-def load_rule_files(paths: Iterable[str | Path]) -> tuple[list[CompiledRule], list[tuple[str, str]]]:
+def load_rule_files(paths: Iterable[str | Path]) -> tuple[list[CompiledRule], list[tuple[str, str]], list]:
+    """Plain rules one file at a time; files holding correlations are read as collections afterwards."""
     from sigma.rule import SigmaRule
 
-    rules, skipped = [], []
+    rules, skipped, later = [], [], []
     for p in _yaml_files(paths):
         try:
             text = p.read_text(encoding="utf-8")
-            if "\ncorrelation:" in text or text.startswith("correlation:") or "\nfilter:" in text and "\nrules:" in text:
-                skipped.append((str(p), "correlation and filter rules are not supported yet"))
+            if "correlation:" in text or "\n---" in text:
+                later.append((p, text))
+                continue
+            if "\nfilter:" in text and "\nrules:" in text:
+                skipped.append((str(p), "Sigma filter files are not supported yet"))
                 continue
             rules.append(compile_rule(SigmaRule.from_yaml(text, collect_errors=True), str(p)))
         except Exception as exc:  # any parse or compile problem skips this rule only
             skipped.append((str(p), f"{type(exc).__name__}: {exc}"[:300]))
-    return rules, skipped
+    correlations = _load_collections(later, rules, skipped)
+    return rules, skipped, correlations
+
+
+def _load_collections(files: list, rules: list[CompiledRule], skipped: list) -> list:
+    from sigma.collection import SigmaCollection
+    from sigma.correlations import SigmaCorrelationRule
+
+    from .correlation import compile_correlation
+
+    resolve = {r.id: r.id for r in rules}
+    resolve.update({r.name: r.id for r in rules if r.name})
+    correlations = []
+    for p, text in files:
+        try:
+            coll = SigmaCollection.from_yaml(text, collect_errors=True)
+        except Exception as exc:
+            skipped.append((str(p), f"{type(exc).__name__}: {exc}"[:300]))
+            continue
+        for item in coll.rules:
+            if isinstance(item, SigmaCorrelationRule):
+                continue
+            try:
+                compiled = compile_rule(item, str(p))
+                rules.append(compiled)
+                resolve[compiled.id] = compiled.id
+                if compiled.name:
+                    resolve[compiled.name] = compiled.id
+            except Exception as exc:
+                skipped.append((f"{p}:{getattr(item, 'title', '?')}", f"{type(exc).__name__}: {exc}"[:300]))
+        for item in coll.rules:
+            if not isinstance(item, SigmaCorrelationRule):
+                continue
+            try:
+                correlations.append(compile_correlation(item, resolve, attack_tags(item.tags)))
+            except Exception as exc:
+                skipped.append((f"{p}:{item.title}", f"{type(exc).__name__}: {exc}"[:300]))
+    return correlations
 
 
 def _yaml_files(paths: Iterable[str | Path]) -> list[Path]:
@@ -89,9 +131,15 @@ def _yaml_files(paths: Iterable[str | Path]) -> list[Path]:
 
 
 class SigmaEngine:
-    def __init__(self, rules: list[CompiledRule], skipped: list[tuple[str, str]] | None = None) -> None:
+    def __init__(self, rules: list[CompiledRule], skipped: list[tuple[str, str]] | None = None,
+                 correlations: list | None = None) -> None:
         self.rules = rules
         self.skipped = skipped or []
+        self.correlations = correlations or []
+        self._by_ref: dict[str, list] = {}
+        for c in self.correlations:
+            for rid in c.refs:
+                self._by_ref.setdefault(rid, []).append(c)
         self._routes: dict[tuple, RouteIndex] = {}
 
     @classmethod
@@ -119,7 +167,20 @@ class SigmaEngine:
         return [r for r in self.route(event.get("_logsource") or {}).candidates(event) if r.matches(event)]
 
     def match(self, event: dict, state: Any = None) -> list[Alert]:
-        return [to_alert(r, event) for r in self.match_event(event)]
+        """Alerts for the matching rules, plus correlation alerts (these need ``state``)."""
+        hits = self.match_event(event)
+        alerts = [to_alert(r, event) for r in hits]
+        if self._by_ref and hits:
+            from .correlation import observe
+
+            if state is None:
+                raise ValueError("correlation rules need a state store")
+            for r in hits:
+                for corr in self._by_ref.get(r.id, ()):
+                    a = observe(corr, r.id, event, state)
+                    if a is not None:
+                        alerts.append(a)
+        return alerts
 
     def match_many(self, events: Iterable[dict], state: Any = None) -> list[Alert]:
         """One alert per (rule, entity, hour): repeats raise its count and last-seen time."""
