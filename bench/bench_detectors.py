@@ -96,6 +96,12 @@ def main() -> None:
     t0 = time.perf_counter()
     engine = SigmaEngine.from_paths([DATA / "sigma" / "rules" / "windows"])
     load_s = time.perf_counter() - t0
+    art = Path(os.environ.get("TMPDIR", "/tmp")) / "bench-windows.rules.pickle"
+    t0 = time.perf_counter()
+    engine.save_artifact(art)
+    t0 = time.perf_counter()
+    SigmaEngine.from_artifact(art)
+    artifact_load_s = time.perf_counter() - t0
     sample = events[: min(len(events), int(os.environ.get("BENCH_DETECT_EVENTS", "10000")))]
     t0 = time.perf_counter()
     hits = sum(len(engine.match_event(e)) for e in sample)
@@ -105,6 +111,7 @@ def main() -> None:
                       "sigmahq_windows_detect_eps": detect, "detect_vs_ceiling": round(detect / ceiling, 4),
                       "detect_events": len(sample), "matches": hits, "rules_loaded": engine.rules_loaded,
                       "rules_skipped": len(engine.skipped), "yaml_load_s": round(load_s, 2),
+                      "artifact_load_s": round(artifact_load_s, 2),
                       "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)}))
 
 

@@ -24,8 +24,11 @@ def scan(args: argparse.Namespace) -> int:
 
     t0 = time.perf_counter()
     try:
-        engine = SigmaEngine.from_paths(args.rules)
-    except FileNotFoundError as exc:
+        if len(args.rules) == 1 and str(args.rules[0]).endswith(ARTIFACT_SUFFIX):
+            engine = SigmaEngine.from_artifact(args.rules[0])
+        else:
+            engine = SigmaEngine.from_paths(args.rules)
+    except (FileNotFoundError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     load_s = time.perf_counter() - t0
@@ -79,6 +82,31 @@ def scan(args: argparse.Namespace) -> int:
     return 1 if unreadable and not events else 0
 
 
+ARTIFACT_SUFFIX = ".rules.pickle"
+
+
+def compile_rules(args: argparse.Namespace) -> int:
+    """Build the compiled-rules artifact ahead of time (``make package`` does this for the Lambda)."""
+    from .sigma import SigmaEngine
+
+    if not args.output.endswith(ARTIFACT_SUFFIX):
+        print(f"error: the output name must end with {ARTIFACT_SUFFIX}", file=sys.stderr)
+        return 2
+    t0 = time.perf_counter()
+    try:
+        engine = SigmaEngine.from_paths(args.rules)
+    except FileNotFoundError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    info = engine.save_artifact(args.output, [str(r) for r in args.rules])
+    print(f"{info['rules']} rules, {len(engine.correlations)} correlations, {len(engine.skipped)} skipped -> "
+          f"{args.output} ({info['bytes'] / 1e6:.1f} MB, sha256 {info['sha256'][:16]}…) in "
+          f"{time.perf_counter() - t0:.1f} s", file=sys.stderr)
+    for path, reason in engine.skipped[: args.show_skipped]:
+        print(f"  skipped {path}: {reason}", file=sys.stderr)
+    return 0
+
+
 def run_tests(args: argparse.Namespace) -> int:
     from .rule_tests import RULES_DIR, run_anomaly_tests, run_rule_tests
 
@@ -109,17 +137,24 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m detectors")
     sub = p.add_subparsers(dest="command", required=True)
     s = sub.add_parser("scan", help="scan log files with Sigma rules")
-    s.add_argument("--rules", nargs="+", required=True, help="Sigma rule files or folders (a SigmaHQ checkout)")
+    s.add_argument("--rules", nargs="+", required=True,
+                   help=f"Sigma rule files or folders (a SigmaHQ checkout), or one compiled *{ARTIFACT_SUFFIX}")
     s.add_argument("--input", nargs="+", required=True, help="log files or folders (.gz and .zip accepted)")
     s.add_argument("--output", default="-", help="alerts as JSON lines (default: stdout)")
     s.add_argument("--format", choices=FORMATS, default="auto")
     s.add_argument("--show-skipped", type=int, default=0, metavar="N", help="list the first N skipped rules")
     s.add_argument("--quiet", action="store_true", help="no progress bar")
+    c = sub.add_parser("compile", help="compile Sigma rules into an artifact that loads without YAML or pySigma")
+    c.add_argument("--rules", nargs="+", required=True)
+    c.add_argument("--output", required=True, help=f"artifact file, named *{ARTIFACT_SUFFIX}")
+    c.add_argument("--show-skipped", type=int, default=0, metavar="N")
     t = sub.add_parser("test", help="run the rule pack's positive and negative test events")
     t.add_argument("--rules-dir", default=None, help="rule pack folder (default: detectors/rules/sigma)")
     args = p.parse_args(argv)
     if args.command == "test":
         return run_tests(args)
+    if args.command == "compile":
+        return compile_rules(args)
     if args.command == "scan":
         for path in args.input:
             if not Path(path).exists():

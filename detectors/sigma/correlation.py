@@ -10,7 +10,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..alerts import LEVEL_TO_SEVERITY, Alert, fingerprint
-from .matchers import MISSING, Unsupported, get
+from .ir import Unsupported
+from .matchers import MISSING, get
 
 SUPPORTED = {"event_count", "value_count", "temporal", "temporal_ordered"}
 MAX_WINDOW_ITEMS = 2000

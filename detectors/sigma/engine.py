@@ -10,11 +10,13 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from ..alerts import LEVEL_TO_SEVERITY, Alert, fingerprint
-from .matchers import Matcher, Unsupported, compile_condition
+from .ir import Unsupported, from_pysigma
+from .matchers import Matcher, compile_condition
 from .prefilter import RouteIndex, anchors
 
 log = logging.getLogger(__name__)
 ENTITY_FIELDS = ("host.name", "user.name", "source.ip")
+ARTIFACT_FORMAT = "cyberincident-sigma-ir/1"
 BUCKET_S = 3600
 
 
@@ -32,6 +34,7 @@ class CompiledRule:
     attack: list[str] = field(default_factory=list)
     anchors: frozenset | None = None  # literals of which one must be present (prefilter), None = always check
     name: str | None = None  # Sigma's `name`, by which correlation rules may refer to a rule
+    ir: list = field(default_factory=list)  # the conditions in plain form (what the artifact stores)
 
     def matches(self, event: dict) -> bool:
         return any(m(event) for m in self.matchers)
@@ -50,15 +53,23 @@ def attack_tags(tags: Iterable[Any]) -> list[str]:
 def compile_rule(rule: Any, path: str = "") -> CompiledRule:
     if rule.errors:
         raise Unsupported("; ".join(str(e) for e in rule.errors)[:300])
-    trees = [c.parsed for c in rule.detection.parsed_condition]
-    conds = [compile_condition(t) for t in trees]
-    parts = [anchors(t) for t in trees]
-    rule_anchors = None if any(p is None for p in parts) else frozenset().union(*parts)
+    trees = [from_pysigma(c.parsed) for c in rule.detection.parsed_condition]
     ls = rule.logsource
     level = rule.level.name.lower() if rule.level else "medium"
-    return CompiledRule(id=str(rule.id or path), title=rule.title, level=level, tags=[str(t) for t in rule.tags],
-                        product=ls.product, category=ls.category, service=ls.service, matchers=conds, path=path,
-                        attack=attack_tags(rule.tags), anchors=rule_anchors, name=getattr(rule, "name", None))
+    return from_ir({"id": str(rule.id or path), "title": rule.title, "level": level, "tags": [str(t) for t in rule.tags],
+                    "product": ls.product, "category": ls.category, "service": ls.service, "path": path,
+                    "attack": attack_tags(rule.tags), "name": getattr(rule, "name", None), "ir": trees})
+
+
+def from_ir(meta: dict) -> CompiledRule:
+    """Compile a rule from its plain form (freshly built, or read from an artifact)."""
+    trees = meta["ir"]
+    parts = [anchors(t) for t in trees]
+    rule_anchors = None if any(p is None for p in parts) else frozenset().union(*parts)
+    return CompiledRule(matchers=[compile_condition(t) for t in trees], anchors=rule_anchors, **meta)
+
+
+META = ("id", "title", "level", "tags", "product", "category", "service", "path", "attack", "name", "ir")
 
 
 def load_rule_files(paths: Iterable[str | Path]) -> tuple[list[CompiledRule], list[tuple[str, str]], list]:
@@ -145,6 +156,34 @@ class SigmaEngine:
     @classmethod
     def from_paths(cls, paths: Iterable[str | Path]) -> "SigmaEngine":
         return cls(*load_rule_files(paths))
+
+    @classmethod
+    def from_artifact(cls, path: str | Path) -> "SigmaEngine":
+        """Rules compiled ahead of time by ``python -m detectors compile``: no YAML, no pySigma."""
+        import pickle
+
+        with open(path, "rb") as fh:
+            data = pickle.load(fh)
+        if data.get("format") != ARTIFACT_FORMAT:
+            raise ValueError(f"{path}: not a rules artifact of format {ARTIFACT_FORMAT}")
+        rules, skipped = [], list(data["skipped"])
+        for meta in data["rules"]:
+            try:
+                rules.append(from_ir(meta))
+            except Exception as exc:
+                skipped.append((meta.get("path", "?"), f"{type(exc).__name__}: {exc}"[:300]))
+        return cls(rules, skipped, data["correlations"])
+
+    def save_artifact(self, path: str | Path, sources: list[str] | None = None) -> dict:
+        import hashlib
+        import pickle
+
+        data = {"format": ARTIFACT_FORMAT, "sources": sources or [],
+                "rules": [{k: getattr(r, k) for k in META} for r in self.rules], "skipped": self.skipped,
+                "correlations": self.correlations}
+        blob = pickle.dumps(data, protocol=pickle.HIGHEST_PROTOCOL)
+        Path(path).write_bytes(blob)
+        return {"rules": len(self.rules), "bytes": len(blob), "sha256": hashlib.sha256(blob).hexdigest()}
 
     @property
     def rules_loaded(self) -> int:

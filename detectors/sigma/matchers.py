@@ -1,4 +1,4 @@
-"""Compile pySigma's condition tree into plain Python closures over an event dict.
+"""Compile the Sigma IR (:mod:`detectors.sigma.ir`) into plain Python closures over an event dict.
 
 Sigma matching is case-insensitive unless ``cased``; a field that holds a list matches when any item does.
 Sigma field names missing on an event fall back to their ECS equivalents (``FIELD_FALLBACK``).
@@ -9,11 +9,7 @@ import ipaddress
 import re
 from typing import Any, Callable
 
-from sigma.conditions import (ConditionAND, ConditionFieldEqualsValueExpression, ConditionNOT, ConditionOR,
-                              ConditionValueExpression)
-from sigma.types import (CompareOperators, SigmaBool, SigmaCasedString, SigmaCIDRExpression, SigmaCompareExpression,
-                         SigmaExists, SigmaExpansion, SigmaFieldReference, SigmaNull, SigmaNumber,
-                         SigmaRegularExpression, SigmaRegularExpressionFlag, SigmaString, SpecialChars)
+from .ir import MULTI, SINGLE, Unsupported
 
 Matcher = Callable[[dict], bool]
 MISSING = object()
@@ -24,12 +20,6 @@ FIELD_FALLBACK = {
     "DestinationPort": "destination.port", "dst_port": "destination.port", "SourcePort": "source.port",
     "Computer": "host.name", "eventName": "event.action", "eventSource": "event.provider",
 }
-_RE_FLAGS = {SigmaRegularExpressionFlag.IGNORECASE: re.I, SigmaRegularExpressionFlag.MULTILINE: re.M,
-             SigmaRegularExpressionFlag.DOTALL: re.S}
-
-
-class Unsupported(Exception):
-    """A rule uses something this engine cannot evaluate; the rule is skipped with this reason."""
 
 
 def get(event: dict, field: str) -> Any:
@@ -49,68 +39,54 @@ def _text(v: Any) -> str:
     return v if isinstance(v, str) else str(v)
 
 
-def string_test(value: SigmaString) -> Callable[[str], bool]:
+def string_test(parts: tuple, cased: bool) -> Callable[[str], bool]:
     """Fast paths for plain, prefix, suffix and substring patterns; a regex for anything else."""
-    cased = isinstance(value, SigmaCasedString)
-    parts = value.s
-    if not value.contains_special():
-        lit = "".join(p for p in parts if isinstance(p, str))
+    plain = all(isinstance(p, str) for p in parts)
+    if plain:
+        lit = "".join(parts)
         if cased:
             return lambda s: s == lit
         lit = lit.lower()
         return lambda s: s.lower() == lit
     inner = parts[1:-1]
-    if (len(parts) >= 2 and parts[0] == SpecialChars.WILDCARD_MULTI and parts[-1] == SpecialChars.WILDCARD_MULTI
-            and all(isinstance(p, str) for p in inner) and inner):
+    if len(parts) >= 2 and parts[0] == MULTI and parts[-1] == MULTI and inner and all(isinstance(p, str) for p in inner):
         lit = "".join(inner) if cased else "".join(inner).lower()
         return (lambda s: lit in s) if cased else (lambda s: lit in s.lower())
-    if parts[-1] == SpecialChars.WILDCARD_MULTI and all(isinstance(p, str) for p in parts[:-1]):
+    if parts[-1] == MULTI and all(isinstance(p, str) for p in parts[:-1]):
         lit = "".join(parts[:-1]) if cased else "".join(parts[:-1]).lower()
         return (lambda s: s.startswith(lit)) if cased else (lambda s: s.lower().startswith(lit))
-    if parts[0] == SpecialChars.WILDCARD_MULTI and all(isinstance(p, str) for p in parts[1:]):
+    if parts[0] == MULTI and all(isinstance(p, str) for p in parts[1:]):
         lit = "".join(parts[1:]) if cased else "".join(parts[1:]).lower()
         return (lambda s: s.endswith(lit)) if cased else (lambda s: s.lower().endswith(lit))
-    rx = []
-    for p in parts:
-        if p == SpecialChars.WILDCARD_MULTI:
-            rx.append(".*")
-        elif p == SpecialChars.WILDCARD_SINGLE:
-            rx.append(".")
-        elif isinstance(p, str):
-            rx.append(re.escape(p))
-        else:
-            raise Unsupported(f"placeholder {p} in value")
-    pattern = re.compile("".join(rx), re.S | (0 if cased else re.I))
+    rx = "".join(".*" if p == MULTI else "." if p == SINGLE else re.escape(p) for p in parts)
+    pattern = re.compile(rx, re.S | (0 if cased else re.I))
     return lambda s: pattern.fullmatch(s) is not None
 
 
-def value_test(value: Any) -> Callable[[Any], bool]:
+def value_test(value: tuple) -> Callable[[Any], bool]:
     """A test of one field value (never MISSING) against one Sigma value."""
-    if isinstance(value, SigmaString):
-        t = string_test(value)
+    kind = value[0]
+    if kind == "str":
+        t = string_test(value[1], value[2])
         return lambda v: v is not None and t(_text(v))
-    if isinstance(value, SigmaNumber):
-        n = value.number
+    if kind == "num":
+        n = value[1]
         return lambda v: v is not None and (_text(v) == str(n) or _num(v) == n)
-    if isinstance(value, SigmaBool):
-        b = value.boolean
+    if kind == "bool":
+        b = value[1]
         return lambda v: v == b or _text(v).lower() == str(b).lower()
-    if isinstance(value, SigmaRegularExpression):
-        flags = 0
-        for f in value.flags:
-            flags |= _RE_FLAGS[f]
-        rx = re.compile(getattr(value.regexp, "original", None) or value.to_plain(), flags)
+    if kind == "re":
+        rx = re.compile(value[1], value[2])
         return lambda v: v is not None and rx.search(_text(v)) is not None
-    if isinstance(value, SigmaCIDRExpression):
-        net = value.network
+    if kind == "cidr":
+        net = ipaddress.ip_network(value[1])
         return lambda v: _in_net(v, net)
-    if isinstance(value, SigmaCompareExpression):
-        n, op = value.number.number, value.op
-        cmp = {CompareOperators.LT: lambda x: x < n, CompareOperators.LTE: lambda x: x <= n,
-               CompareOperators.GT: lambda x: x > n, CompareOperators.GTE: lambda x: x >= n,
-               CompareOperators.NEQ: lambda x: x != n}[op]
+    if kind == "cmp":
+        op, n = value[1], value[2]
+        cmp = {"lt": lambda x: x < n, "lte": lambda x: x <= n, "gt": lambda x: x > n, "gte": lambda x: x >= n,
+               "neq": lambda x: x != n}[op]
         return lambda v: (x := _num(v)) is not None and cmp(x)
-    raise Unsupported(f"value type {type(value).__name__}")
+    raise Unsupported(f"value type {kind}")
 
 
 def _num(v: Any) -> float | None:
@@ -131,17 +107,18 @@ def _in_net(v: Any, net: Any) -> bool:
         return False
 
 
-def field_matcher(field: str, value: Any) -> Matcher:
-    if isinstance(value, SigmaExpansion):
-        subs = [field_matcher(field, v) for v in value.values]
+def field_matcher(field: str, value: tuple) -> Matcher:
+    kind = value[0]
+    if kind == "exp":
+        subs = [field_matcher(field, v) for v in value[1]]
         return lambda e: any(m(e) for m in subs)
-    if isinstance(value, SigmaNull):
+    if kind == "null":
         return lambda e: (v := get(e, field)) is MISSING or v is None or v == ""
-    if isinstance(value, SigmaExists):
-        want = value.exists
+    if kind == "exists":
+        want = value[1]
         return lambda e: (get(e, field) is not MISSING) == want
-    if isinstance(value, SigmaFieldReference):
-        other, sw, ew = value.field, value.starts_with, value.ends_with
+    if kind == "ref":
+        other, sw, ew = value[1], value[2], value[3]
 
         def ref(e: dict) -> bool:
             a, b = get(e, field), get(e, other)
@@ -162,20 +139,19 @@ def field_matcher(field: str, value: Any) -> Matcher:
     return match
 
 
-def keyword_matcher(value: Any) -> Matcher:
+def keyword_matcher(value: tuple) -> Matcher:
     """A keyword search: any string value of the event (metadata keys excluded) matches."""
-    if isinstance(value, SigmaExpansion):
-        subs = [keyword_matcher(v) for v in value.values]
+    if value[0] == "exp":
+        subs = [keyword_matcher(v) for v in value[1]]
         return lambda e: any(m(e) for m in subs)
-    if isinstance(value, SigmaString):  # full-text search: a keyword may sit anywhere in a value
-        if value.s[:1] != (SpecialChars.WILDCARD_MULTI,):
-            value = SpecialChars.WILDCARD_MULTI + value
-        if value.s[-1:] != (SpecialChars.WILDCARD_MULTI,):
-            value = value + SpecialChars.WILDCARD_MULTI
-        inner = value.s[1:-1]
-        if inner and all(isinstance(p, str) for p in inner) and not isinstance(value, SigmaCasedString):
+    if value[0] == "str":  # full-text search: a keyword may sit anywhere in a value
+        parts, cased = value[1], value[2]
+        parts = ((MULTI,) if parts[:1] != (MULTI,) else ()) + parts + ((MULTI,) if parts[-1:] != (MULTI,) else ())
+        inner = parts[1:-1]
+        if inner and all(isinstance(p, str) for p in inner) and not cased:
             lit = "".join(inner).lower()
             return lambda e: lit in haystack(e)
+        value = ("str", parts, cased)
     test = value_test(value)
     return lambda e: any(test(v) for k, v in e.items() if k[0] != "_" and isinstance(v, (str, int, float)))
 
@@ -189,18 +165,19 @@ def haystack(event: dict) -> str:
     return hay
 
 
-def compile_condition(node: Any) -> Matcher:
-    if isinstance(node, ConditionAND):
-        subs = [compile_condition(a) for a in node.args]
+def compile_condition(node: tuple) -> Matcher:
+    kind = node[0]
+    if kind == "and":
+        subs = [compile_condition(a) for a in node[1]]
         return lambda e: all(m(e) for m in subs)
-    if isinstance(node, ConditionOR):
-        subs = [compile_condition(a) for a in node.args]
+    if kind == "or":
+        subs = [compile_condition(a) for a in node[1]]
         return lambda e: any(m(e) for m in subs)
-    if isinstance(node, ConditionNOT):
-        sub = compile_condition(node.args[0])
+    if kind == "not":
+        sub = compile_condition(node[1])
         return lambda e: not sub(e)
-    if isinstance(node, ConditionFieldEqualsValueExpression):
-        return field_matcher(node.field, node.value)
-    if isinstance(node, ConditionValueExpression):
-        return keyword_matcher(node.value)
-    raise Unsupported(f"condition node {type(node).__name__}")
+    if kind == "field":
+        return field_matcher(node[1], node[2])
+    if kind == "kw":
+        return keyword_matcher(node[1])
+    raise Unsupported(f"condition node {kind}")

@@ -10,57 +10,53 @@ from __future__ import annotations
 from typing import Any
 
 import ahocorasick
-from sigma.conditions import (ConditionAND, ConditionFieldEqualsValueExpression, ConditionNOT, ConditionOR,
-                              ConditionValueExpression)
-from sigma.types import SigmaExpansion, SigmaNumber, SigmaString, SpecialChars
+
 
 from .matchers import FIELD_FALLBACK, haystack
 
 Anchors = frozenset  # of (field, lowercase literal)
 
 
-def _longest_literal(value: SigmaString) -> str | None:
+def _longest_literal(parts: tuple) -> str | None:
     best, cur = "", []
-    for p in value.s:
+    for p in parts:
         if isinstance(p, str):
             cur.append(p)
         else:
             run = "".join(cur)
             best = run if len(run) > len(best) else best
             cur = []
-            if p not in (SpecialChars.WILDCARD_MULTI, SpecialChars.WILDCARD_SINGLE):
-                return None
     run = "".join(cur)
     best = run if len(run) > len(best) else best
     return best.lower() if len(best) >= 2 else None
 
 
-def _value_anchors(field: str | None, value: Any) -> Anchors | None:
-    if isinstance(value, SigmaExpansion):
-        parts = [_value_anchors(field, v) for v in value.values]
+def _value_anchors(field: str | None, value: tuple) -> Anchors | None:
+    kind = value[0]
+    if kind == "exp":
+        parts = [_value_anchors(field, v) for v in value[1]]
         return None if any(p is None for p in parts) else frozenset().union(*parts)
-    if isinstance(value, SigmaString):
-        lit = _longest_literal(value)
+    if kind == "str":
+        lit = _longest_literal(value[1])
         return frozenset({(field, lit)}) if lit else None
-    if isinstance(value, SigmaNumber):
-        return frozenset({(field, str(value.number).lower())})
+    if kind == "num":
+        return frozenset({(field, str(value[1]).lower())})
     return None
 
 
-def anchors(node: Any) -> Anchors | None:
-    if isinstance(node, ConditionFieldEqualsValueExpression):
-        return _value_anchors(node.field, node.value)
-    if isinstance(node, ConditionValueExpression):  # keyword: the literal must appear in some value (field None)
-        return _value_anchors(None, node.value)
-    if isinstance(node, ConditionAND):
-        options = [a for a in (anchors(c) for c in node.args) if a is not None]
+def anchors(node: tuple) -> Anchors | None:
+    kind = node[0]
+    if kind == "field":
+        return _value_anchors(node[1], node[2])
+    if kind == "kw":  # keyword: the literal must appear in some value (field None)
+        return _value_anchors(None, node[1])
+    if kind == "and":
+        options = [a for a in (anchors(c) for c in node[1]) if a is not None]
         return min(options, key=len) if options else None
-    if isinstance(node, ConditionOR):
-        parts = [anchors(c) for c in node.args]
+    if kind == "or":
+        parts = [anchors(c) for c in node[1]]
         return None if any(p is None for p in parts) else frozenset().union(*parts)
-    if isinstance(node, ConditionNOT):
-        return None
-    return None  # keywords, null/exists, regex, cidr, comparisons: no literal guarantee
+    return None  # not, null/exists, regex, cidr, comparisons: no literal guarantee
 
 
 class RouteIndex:

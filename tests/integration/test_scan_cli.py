@@ -51,3 +51,28 @@ def test_scan_reports_bad_inputs_clearly(tmp_path):
     corrupt.write_bytes(b"\x1f\x8b\x08garbage")
     r = run("scan", "--rules", str(rules), "--input", str(corrupt), str(logs))
     assert r.returncode == 0 and "cannot read" in r.stderr
+
+
+def test_compiled_artifact_loads_without_pysigma_and_matches_the_same(tmp_path):
+    data = shared_data()
+    if not data:
+        pytest.skip("../shared/data is absent")
+    art = tmp_path / "windows.rules.pickle"
+    r = run("compile", "--rules", str(data / "sigma" / "rules" / "windows"), "--output", str(art))
+    assert r.returncode == 0, r.stderr
+    probe = ("import sys, time; t = time.perf_counter(); from detectors.sigma import SigmaEngine; "
+             f"e = SigmaEngine.from_artifact({str(art)!r}); "
+             "print(e.rules_loaded, 'sigma.rule' in sys.modules, time.perf_counter() - t)")
+    out = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    loaded, pysigma, secs = out.stdout.split()
+    assert int(loaded) > 2000 and pysigma == "False"  # a cold start never parses YAML
+    from detectors.parsers import ParseError, parse_json_documents
+    from detectors.sigma import SigmaEngine
+
+    yaml_engine, art_engine = SigmaEngine.from_paths([data / "sigma" / "rules" / "windows"]), SigmaEngine.from_artifact(art)
+    for f in sorted((data / "sigma" / "regression_data").rglob("*.json"))[:60]:
+        for ev in parse_json_documents(f.read_text()):
+            if not isinstance(ev, ParseError):
+                assert [x.id for x in yaml_engine.match_event(dict(ev))] == [x.id for x in art_engine.match_event(dict(ev))]
+    r = run("compile", "--rules", str(data / "sigma" / "rules" / "windows"), "--output", str(tmp_path / "x.bin"))
+    assert r.returncode == 2 and "must end with" in r.stderr
