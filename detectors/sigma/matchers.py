@@ -157,12 +157,15 @@ def keyword_matcher(value: tuple) -> Matcher:
 
 
 def haystack(event: dict) -> str:
-    """Every value of the event, lowercased and joined once, for full-text keyword searches."""
+    """Every value of the event, joined and lowercased once, for full-text keyword searches."""
     hay = event.get("_hay")
     if hay is None:
-        hay = event["_hay"] = "\x1f".join(_text(v).lower() for k, v in event.items()
-                                          if k[0] != "_" and isinstance(v, (str, int, float)))
+        hay = event["_hay"] = "\x1f".join([v if v.__class__ is str else str(v) for k, v in event.items()
+                                            if k[0] != "_" and v.__class__ in _SCALARS]).lower()
     return hay
+
+
+_SCALARS = (str, int, float)
 
 
 def compile_condition(node: tuple) -> Matcher:

@@ -82,24 +82,30 @@ class RouteIndex:
                 self.by_literal[k].append(r)
         for auto in fields.values():
             auto.make_automaton()
-        self.fields = [(f, FIELD_FALLBACK.get(f) if f else None, a) for f, a in fields.items()]
+        self.keyword_auto = fields.pop(None, None)
+        # Looked up by the event's own keys (fewer than the route's fields); ECS names stand in for Sigma's.
+        self.by_key: dict[str, list] = {}
+        for f, a in fields.items():
+            self.by_key.setdefault(f, []).append(a)
+            if FIELD_FALLBACK.get(f):
+                self.by_key.setdefault(FIELD_FALLBACK[f], []).append(a)
 
     def candidates(self, event: dict) -> list:
+        """A superset of the rules that can match: those whose literal occurs (scanning an ECS alias too is harmless)."""
         seen: set[int] = set()
-        for field, fallback, auto in self.fields:
-            if field is None:  # keyword literals: search the event's joined, lowercased values
-                for _, k in auto.iter(haystack(event)):
-                    seen.add(k)
-                continue
-            v = event.get(field)
-            if v is None and fallback:
-                v = event.get(fallback)
-            if v is None:
+        if self.keyword_auto is not None:
+            for _, k in self.keyword_auto.iter(haystack(event)):
+                seen.add(k)
+        by_key = self.by_key
+        for key, v in event.items():
+            autos = by_key.get(key)
+            if autos is None or v is None:
                 continue
             for item in (v if isinstance(v, list) else (v,)):
-                text = item.lower() if isinstance(item, str) else str(item).lower()
-                for _, k in auto.iter(text):
-                    seen.add(k)
+                text = item.lower() if item.__class__ is str else str(item).lower()
+                for auto in autos:
+                    for _, k in auto.iter(text):
+                        seen.add(k)
         if not seen:
             return self.always
         out = list(self.always)
