@@ -31,7 +31,7 @@ class AnomalyDetector:
               rule_id: str | None = None, title: str | None = None) -> Alert:
         ts = float(event.get("_ts") or 0.0)
         rid = rule_id or self.id
-        sample = {k: v for k, v in event.items() if k not in ("_raw", "_hay") and not isinstance(v, (dict, list))}
+        sample = {k: v for k, v in event.items() if k not in ("_raw", "_hay", "_lc") and not isinstance(v, (dict, list))}
         return Alert(rule_id=rid, title=title or self.title, severity=LEVEL_TO_SEVERITY[level or self.level],
                      first_seen=first_seen if first_seen is not None else ts, last_seen=ts, entity=entity,
                      attack=list(self.attack), samples=[sample], device=event.get("_device"),

@@ -241,7 +241,7 @@ class SigmaEngine:
 def to_alert(rule: CompiledRule, event: dict) -> Alert:
     entity = {k: event[k] for k in ENTITY_FIELDS if event.get(k) not in (None, "", "-")}
     ts = float(event.get("_ts") or 0.0)
-    sample = {k: v for k, v in event.items() if k not in ("_raw", "_hay") and not isinstance(v, (dict, list))}
+    sample = {k: v for k, v in event.items() if k not in ("_raw", "_hay", "_lc") and not isinstance(v, (dict, list))}
     return Alert(rule_id=rule.id, title=rule.title, severity=LEVEL_TO_SEVERITY.get(rule.level, "Media"),
                  first_seen=ts, last_seen=ts, entity=entity, attack=list(rule.attack), samples=[sample],
                  explanation={"summary": f"Sigma rule '{rule.title}' ({rule.level}) matched", "rule_path": rule.path,

@@ -128,6 +128,28 @@ def field_matcher(field: str, value: tuple) -> Matcher:
             return a.startswith(b) if sw else a.endswith(b) if ew else a == b
         return ref
     test = value_test(value)
+    if kind == "str" and not value[2]:  # case-insensitive: test the event's lowercased value, cached per event
+        ltest = string_test(tuple(p.lower() if isinstance(p, str) else p for p in value[1]), True)
+
+        def match_lower(e: dict) -> bool:
+            cache = e.get("_lc")
+            if cache is None:
+                cache = e["_lc"] = {}
+            low = cache.get(field)
+            if low is None:
+                v = get(e, field)
+                if v is MISSING or v is None:
+                    low = cache[field] = MISSING
+                elif isinstance(v, list):
+                    low = cache[field] = [_text(x).lower() for x in v if x is not None]
+                else:
+                    low = cache[field] = _text(v).lower()
+            if low is MISSING:
+                return False
+            if low.__class__ is list:
+                return any(ltest(x) for x in low)
+            return ltest(low)
+        return match_lower
 
     def match(e: dict) -> bool:
         v = get(e, field)

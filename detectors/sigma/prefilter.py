@@ -52,7 +52,8 @@ def anchors(node: tuple) -> Anchors | None:
         return _value_anchors(None, node[1])
     if kind == "and":
         options = [a for a in (anchors(c) for c in node[1]) if a is not None]
-        return min(options, key=len) if options else None
+        # the most selective child: longest shortest-literal first (short literals like "10" hit everything)
+        return max(options, key=lambda a: (min(len(lit) for _, lit in a), -len(a))) if options else None
     if kind == "or":
         parts = [anchors(c) for c in node[1]]
         return None if any(p is None for p in parts) else frozenset().union(*parts)
