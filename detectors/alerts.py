@@ -40,3 +40,17 @@ class Alert:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+def merge_into(merged: dict[str, Alert], alert: Alert, max_samples: int = 5) -> Alert:
+    """Deduplicate by fingerprint: a repeat raises the count and widens first/last seen instead of a new alert."""
+    prev = merged.get(alert.fingerprint)
+    if prev is None:
+        merged[alert.fingerprint] = alert
+        return alert
+    prev.count += alert.count
+    prev.first_seen = min(prev.first_seen, alert.first_seen)
+    prev.last_seen = max(prev.last_seen, alert.last_seen)
+    if len(prev.samples) < max_samples:
+        prev.samples += alert.samples[: max_samples - len(prev.samples)]
+    return prev

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 import time
 from collections import Counter
@@ -9,6 +10,7 @@ from pathlib import Path
 
 import orjson
 
+from .alerts import merge_into
 from .parsers import FORMATS, ParseError
 from .reader import input_files, read_events
 
@@ -42,7 +44,7 @@ def scan(args: argparse.Namespace) -> int:
     files = input_files(args.input)
     tty = sys.stderr.isatty() and not args.quiet
     events = errors = unreadable = 0
-    merged: dict[str, object] = {}
+    merged: dict = {}
     started = time.perf_counter()
     for n, path in enumerate(files, 1):
         try:
@@ -52,13 +54,8 @@ def scan(args: argparse.Namespace) -> int:
                     continue
                 events += 1
                 for alert in engine.match(ev, state):
-                    prev = merged.get(alert.fingerprint)
-                    if prev is None:
-                        alert.origin = "cli"
-                        merged[alert.fingerprint] = alert
-                    else:
-                        prev.count += 1  # type: ignore[attr-defined]
-                        prev.last_seen = max(prev.last_seen, alert.last_seen)  # type: ignore[attr-defined]
+                    alert.origin = "cli"
+                    merge_into(merged, alert)  # type: ignore[arg-type]
                 if tty and events % 5000 == 0:
                     _progress(n - 1, len(files), events, started)
         except (OSError, EOFError, ValueError) as exc:
@@ -67,8 +64,7 @@ def scan(args: argparse.Namespace) -> int:
     if tty:
         _progress(len(files), len(files), events, started)
         sys.stderr.write("\n")
-    out = sys.stdout.buffer if args.output == "-" else open(args.output, "wb")
-    with out if args.output != "-" else _nullcontext(out):
+    with (contextlib.nullcontext(sys.stdout.buffer) if args.output == "-" else open(args.output, "wb")) as out:
         for alert in merged.values():
             out.write(orjson.dumps(alert.to_dict()) + b"\n")  # type: ignore[attr-defined]
     secs = time.perf_counter() - started
@@ -120,17 +116,6 @@ def run_tests(args: argparse.Namespace) -> int:
     failed = sum(not r.passed for r in results)
     print(f"{len(results) - failed} passed, {failed} failed")
     return 1 if failed or not results else 0
-
-
-class _nullcontext:
-    def __init__(self, v):
-        self.v = v
-
-    def __enter__(self):
-        return self.v
-
-    def __exit__(self, *a):
-        return False
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -4,7 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Iterable
 
-from .alerts import Alert
+from .alerts import Alert, merge_into
 from .anomaly import build_detectors
 from .parsers import ParseError
 from .rule_tests import RULES_DIR
@@ -32,13 +32,5 @@ class Detector:
             for det in self.anomalies:
                 found += det.observe(ev, self.state)
             for alert in found:
-                prev = merged.get(alert.fingerprint)
-                if prev is None:
-                    merged[alert.fingerprint] = alert
-                else:
-                    prev.count += alert.count
-                    prev.first_seen = min(prev.first_seen, alert.first_seen)
-                    prev.last_seen = max(prev.last_seen, alert.last_seen)
-                    if len(prev.samples) < 5:
-                        prev.samples += alert.samples[: 5 - len(prev.samples)]
+                merge_into(merged, alert)
         return list(merged.values()), errors

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
 
-from ..alerts import LEVEL_TO_SEVERITY, Alert, fingerprint
+from ..alerts import LEVEL_TO_SEVERITY, Alert, fingerprint, merge_into
 from .ir import Unsupported, from_pysigma
 from .matchers import Matcher, compile_condition
 from .prefilter import RouteIndex, anchors
@@ -226,15 +226,7 @@ class SigmaEngine:
         merged: dict[str, Alert] = {}
         for ev in events:
             for alert in self.match(ev, state):
-                prev = merged.get(alert.fingerprint)
-                if prev is None:
-                    merged[alert.fingerprint] = alert
-                else:
-                    prev.count += 1
-                    prev.first_seen = min(prev.first_seen, alert.first_seen)
-                    prev.last_seen = max(prev.last_seen, alert.last_seen)
-                    if len(prev.samples) < 5:
-                        prev.samples += alert.samples
+                merge_into(merged, alert)
         return list(merged.values())
 
 
