@@ -77,20 +77,41 @@ def load_rule_files(paths: Iterable[str | Path]) -> tuple[list[CompiledRule], li
     from sigma.rule import SigmaRule
 
     rules, skipped, later = [], [], []
-    for p in _yaml_files(paths):
+    files = [(p, p.read_text(encoding="utf-8", errors="replace")) for p in _yaml_files(paths)]
+    filters = _load_filters(files, skipped)
+    for p, text in files:
+        if _is_filter(text):
+            continue
         try:
-            text = p.read_text(encoding="utf-8")
             if "correlation:" in text or "\n---" in text:
                 later.append((p, text))
                 continue
-            if "\nfilter:" in text and "\nrules:" in text:
-                skipped.append((str(p), "Sigma filter files are not supported yet"))
-                continue
-            rules.append(compile_rule(SigmaRule.from_yaml(text, collect_errors=True), str(p)))
+            rule = SigmaRule.from_yaml(text, collect_errors=True)
+            for flt in filters:  # meta filters (e.g. site exclusions) narrow the rules they name
+                rule = flt.apply_on_rule(rule)
+            rules.append(compile_rule(rule, str(p)))
         except Exception as exc:  # any parse or compile problem skips this rule only
             skipped.append((str(p), f"{type(exc).__name__}: {exc}"[:300]))
     correlations = _load_collections(later, rules, skipped)
     return rules, skipped, correlations
+
+
+def _is_filter(text: str) -> bool:
+    return ("\nfilter:" in text or text.startswith("filter:")) and "rules:" in text and "detection:" not in text
+
+
+def _load_filters(files: list, skipped: list) -> list:
+    """Sigma meta filters (``filter:`` documents), applied to every rule they name before compiling."""
+    from sigma.filters import SigmaFilter
+
+    out = []
+    for p, text in files:
+        if _is_filter(text):
+            try:
+                out.append(SigmaFilter.from_yaml(text))
+            except Exception as exc:
+                skipped.append((str(p), f"filter: {type(exc).__name__}: {exc}"[:300]))
+    return out
 
 
 def _load_collections(files: list, rules: list[CompiledRule], skipped: list) -> list:

@@ -95,3 +95,22 @@ def test_unsupported_correlation_is_skipped_with_reason(tmp_path):
                                                        "    timespan: 60s\n    condition:\n        lt: 5\n"))
     eng = SigmaEngine.from_paths([tmp_path / "c.yml"])
     assert eng.rules_loaded == 2 and eng.correlations == [] and "window to close" in eng.skipped[0][1]
+
+
+def test_meta_filter_narrows_the_rules_it_names(tmp_path):
+    (tmp_path / "rule.yml").write_text(BASE.split("---")[0])
+    (tmp_path / "filter.yml").write_text("""title: Ignore the vulnerability scanner
+id: 4d9c6c7e-0000-4000-8000-0000000000ff
+logsource:
+    product: linux
+    service: sshd
+filter:
+    rules:
+        - ssh_failed
+    selection:
+        source.ip: 10.9.9.9
+    condition: not selection
+""")
+    eng = SigmaEngine.from_paths([tmp_path])
+    assert eng.rules_loaded == 1 and not eng.skipped, eng.skipped
+    assert eng.match_event(ev(1, ip="203.0.113.9")) and not eng.match_event(ev(2, ip="10.9.9.9"))
