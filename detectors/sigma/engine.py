@@ -80,8 +80,8 @@ def load_rule_files(paths: Iterable[str | Path]) -> tuple[list[CompiledRule], li
     files = [(p, p.read_text(encoding="utf-8", errors="replace")) for p in _yaml_files(paths)]
     filters = _load_filters(files, skipped)
     for p, text in files:
-        if _is_filter(text):
-            continue
+        if _is_filter(text) or _not_a_rule(text):
+            continue  # filters are applied below; well-formed YAML that is no rule (test metadata) is not ours
         try:
             if "correlation:" in text or "\n---" in text:
                 later.append((p, text))
@@ -94,6 +94,18 @@ def load_rule_files(paths: Iterable[str | Path]) -> tuple[list[CompiledRule], li
             skipped.append((str(p), f"{type(exc).__name__}: {exc}"[:300]))
     correlations = _load_collections(later, rules, skipped)
     return rules, skipped, correlations
+
+
+def _not_a_rule(text: str) -> bool:
+    if "detection:" in text or "correlation:" in text:
+        return False
+    import yaml
+
+    try:
+        doc = yaml.safe_load(text)
+    except yaml.YAMLError:
+        return False  # broken YAML: let the rule parser report it
+    return isinstance(doc, dict) and "title" not in doc
 
 
 def _is_filter(text: str) -> bool:
