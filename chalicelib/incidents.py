@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from . import catalogs, history, users
-from .history import positive_int as _int
+from .history import positive_int
 from .db import get_db
 from .errors import NotFound, ValidationError
 from .timeutil import iso, now_str, parse_user_date
@@ -160,7 +160,8 @@ def search(params: dict[str, Any]) -> dict[str, Any]:
     desc = sort.startswith("-")
     if sort.lstrip("-") not in SORTS:
         errors["sort"] = "one of: " + ", ".join(sorted(SORTS)) + " (prefix - for descending)"
-    page, per_page = _int(params.get("page"), 1, "page", errors), _int(params.get("per_page"), 25, "per_page", errors)
+    page = positive_int(params.get("page"), 1, "page", errors)
+    per_page = positive_int(params.get("per_page"), 25, "per_page", errors)
     if per_page > MAX_PER_PAGE:
         errors["per_page"] = f"at most {MAX_PER_PAGE}"
     if errors:

@@ -10,7 +10,7 @@ from typing import Any, Callable
 
 from .. import auth
 from ..db.connection import DatabaseUnavailable
-from ..errors import AppError, Forbidden, ServiceUnavailable, Unauthorized
+from ..errors import AppError, ServiceUnavailable, Unauthorized
 from . import http
 
 log = logging.getLogger(__name__)
@@ -80,5 +80,3 @@ def page(role: str | None) -> Callable:
         return handler
     return wrap
 
-
-__all__ = ["api", "page", "Forbidden"]

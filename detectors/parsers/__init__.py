@@ -14,7 +14,7 @@ _MONTHS = frozenset(("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Se
 FORMATS = ("auto", "json", "syslog", "cef", "access", "auditd")
 MAX_LINE = 1024 * 1024
 
-__all__ = ["Event", "ParseError", "parse_line", "parse_record", "parse_lines", "FORMATS"]
+__all__ = ["Event", "ParseError", "parse_line", "parse_record", "parse_json_documents", "FORMATS"]
 
 
 def parse_line(text: str, fmt: str | None = None, device: str | None = None,
@@ -82,11 +82,6 @@ def parse_record(data: bytes, fmt: str | None = None, device: str | None = None,
         if line.strip():
             out += parse_line(line, fmt, device, received)
     return out
-
-
-def parse_lines(lines, fmt: str | None = None, device: str | None = None):
-    for line in lines:
-        yield from parse_line(line, fmt, device)
 
 
 def parse_json_documents(text: str, device: str | None = None) -> list[Event | ParseError]:
