@@ -9,7 +9,7 @@ STAGE ?= dev
 
 $(STAMP):
 	@test -x $(BIN)/python || $(PY) -m venv $(VENV)
-	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q --upgrade "pip>=23,<26.3"  # chalice package needs pip < 26.3
 	$(BIN)/python -m pip install -q -r requirements-dev.txt
 	@rm -f $(VENV)/.installed-*; touch $(STAMP)
 
