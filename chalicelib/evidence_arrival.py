@@ -32,15 +32,19 @@ def process(key: str, version_id: str | None = None) -> str:
     parts = key.split("/")
     if len(parts) < 4 or parts[0] != "evidencias" or not parts[1].isdigit():
         return "ignored"
-    row = evidence.by_uuid(parts[2]) or _row_from_form_upload(key, int(parts[1]), parts[2])
+    row = evidence.by_uuid(parts[2])
+    if row is not None and row["estado"] != "pending":
+        return "duplicate"
+    meta = storage.head(key)  # once per delivery: size, version and the form upload's metadata
+    if meta is None:
+        return "duplicate"  # already moved by an earlier delivery
+    if row is None:
+        row = _row_from_form_upload(key, int(parts[1]), parts[2], meta)
     if row is None:
         _quarantine_unregistered(key)
         return "quarantined"
     if row["estado"] != "pending":
         return "duplicate"
-    meta = storage.head(key)
-    if meta is None:
-        return "duplicate"  # already moved by an earlier delivery
     version_id = version_id or meta.get("VersionId")
     size = int(meta["ContentLength"])
     reason, real = None, None
@@ -87,11 +91,8 @@ def _quarantine(row: dict[str, Any], key: str, size: int, real: str | None, reas
     return "quarantined"
 
 
-def _row_from_form_upload(key: str, incident_id: int, slot: str) -> dict[str, Any] | None:
+def _row_from_form_upload(key: str, incident_id: int, slot: str, meta: dict[str, Any]) -> dict[str, Any] | None:
     """The plain HTML form uploads first and registers after: trust it only with a valid slot MAC."""
-    meta = storage.head(key)
-    if meta is None:
-        return None
     md = {k.lower(): v for k, v in (meta.get("Metadata") or {}).items()}
     user, mac = md.get("uploader", ""), md.get("slot", "")
     if not user or not hmac.compare_digest(mac, evidence.slot_mac(incident_id, slot, user)):
@@ -109,8 +110,7 @@ def _row_from_form_upload(key: str, incident_id: int, slot: str) -> dict[str, An
 
 def _quarantine_unregistered(key: str) -> None:
     log.warning("unregistered object %s moved to quarantine", key)
-    if storage.head(key) is not None:
-        storage.move(key, QUARANTINE_PREFIX + "sin-registro/" + key[len("evidencias/"):])
+    storage.move(key, QUARANTINE_PREFIX + "sin-registro/" + key[len("evidencias/"):])
 
 
 def deliver_pending() -> int:
@@ -121,9 +121,17 @@ def deliver_pending() -> int:
     pages = client("s3").get_paginator("list_objects_v2").paginate(Bucket=storage.bucket(), Prefix="evidencias/")
     for page in pages:
         for obj in page.get("Contents", []):
-            parts = obj["Key"].split("/")
+            key = obj["Key"]
+            if key in _delivered:
+                continue
+            parts = key.split("/")
             row = evidence.by_uuid(parts[2]) if len(parts) >= 4 else None
             if row is None or row["estado"] == "pending":
-                process(obj["Key"])
+                process(key)
                 done += 1
+            else:
+                _delivered.add(key)  # settled: never looked up again by this process
     return done
+
+
+_delivered: set[str] = set()

@@ -66,13 +66,17 @@ def cookies(req: Any) -> dict[str, str]:
 
 
 def form(req: Any) -> dict[str, str]:
-    """URL-encoded form body -> first value of each field."""
+    """URL-encoded form body -> first value of each field (parsed once per request: guard and handler share it)."""
+    cached = getattr(req, "_ci_form", None)
+    if cached is not None:
+        return cached
     body = req.raw_body or b""
     try:
         parsed = parse_qs(body.decode("utf-8"), keep_blank_values=True, max_num_fields=200)
     except (UnicodeDecodeError, ValueError):
         raise ValidationError("Formulario no válido / Invalid form data")
-    return {k: v[0] for k, v in parsed.items()}
+    req._ci_form = {k: v[0] for k, v in parsed.items()}
+    return req._ci_form
 
 
 def json_body(req: Any) -> dict[str, Any]:

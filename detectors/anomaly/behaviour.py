@@ -4,7 +4,7 @@ from __future__ import annotations
 from ..alerts import Alert
 from ..state import StateStore
 from .base import AnomalyDetector
-from .stats import Ewma
+from .stats import observe_volume
 
 
 class RateSpike(AnomalyDetector):
@@ -19,7 +19,7 @@ class RateSpike(AnomalyDetector):
         value = event.get(self.entity) or event.get("_device")
         if not value:
             return []
-        return Ewma.observe_volume(self, event, state, f"rs:{value}", {self.entity: value}, 1.0, "events")
+        return observe_volume(self, event, state, f"rs:{value}", {self.entity: value}, 1.0, "events")
 
 
 class NewTerm(AnomalyDetector):

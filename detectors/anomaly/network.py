@@ -4,7 +4,7 @@ from __future__ import annotations
 from ..alerts import Alert
 from ..state import StateStore
 from .base import AnomalyDetector, window_add
-from .stats import Ewma
+from .stats import observe_volume
 
 
 class PortScan(AnomalyDetector):
@@ -54,4 +54,4 @@ class OutboundVolume(AnomalyDetector):
         size = event.get("source.bytes") or event.get("network.bytes") or event.get("destination.bytes")
         if not src or not isinstance(size, (int, float)):
             return []
-        return Ewma.observe_volume(self, event, state, f"ov:{src}", {"source.ip": src}, float(size), "bytes sent")
+        return observe_volume(self, event, state, f"ov:{src}", {"source.ip": src}, float(size), "bytes sent")

@@ -8,32 +8,31 @@ from ..alerts import Alert
 from ..state import StateStore
 
 
-class Ewma:
-    @staticmethod
-    def observe_volume(det: Any, event: dict, state: StateStore, key: str, entity: dict, amount: float,
-                       unit: str) -> list[Alert]:
-        now = float(event.get("_ts") or 0)
-        interval = det.interval_s
-        bucket = int(now // interval)
-        st = state.get(key, now) or {"bucket": bucket, "cur": 0.0, "mean": 0.0, "var": 0.0, "seen": 0}
-        out: list[Alert] = []
-        if bucket != st["bucket"]:
-            x = st["cur"]
-            out += _judge(det, event, st, x, entity, unit)
-            _update(st, x, det.alpha)
-            for _ in range(min(bucket - st["bucket"] - 1, 50)):  # silent intervals count as zero
-                _update(st, 0.0, det.alpha)
-            st["bucket"], st["cur"] = bucket, 0.0
-        st["cur"] += amount
-        ceiling = getattr(det, "absolute", None)
-        if ceiling and st["cur"] >= ceiling and st.get("alerted") != bucket:
-            st["alerted"] = bucket  # a volume no baseline could excuse: alert at once, even while warming up
-            out.append(det.alert(event, entity, f"{st['cur']:,.0f} {unit} so far in this {interval} s interval, "
-                                 f"above the absolute ceiling of {ceiling:,} (baseline {st['mean']:,.0f})",
-                                 observed=st["cur"], baseline=round(st["mean"], 2), threshold={"absolute": ceiling},
-                                 first_seen=bucket * interval))
-        state.put(key, st, now, interval * 1000)
-        return out
+def observe_volume(det: Any, event: dict, state: StateStore, key: str, entity: dict, amount: float,
+                   unit: str) -> list[Alert]:
+    """Add ``amount`` to the entity's current interval; judge the previous interval when a new one starts."""
+    now = float(event.get("_ts") or 0)
+    interval = det.interval_s
+    bucket = int(now // interval)
+    st = state.get(key, now) or {"bucket": bucket, "cur": 0.0, "mean": 0.0, "var": 0.0, "seen": 0}
+    out: list[Alert] = []
+    if bucket != st["bucket"]:
+        x = st["cur"]
+        out += _judge(det, event, st, x, entity, unit)
+        _update(st, x, det.alpha)
+        for _ in range(min(bucket - st["bucket"] - 1, 50)):  # silent intervals count as zero
+            _update(st, 0.0, det.alpha)
+        st["bucket"], st["cur"] = bucket, 0.0
+    st["cur"] += amount
+    ceiling = getattr(det, "absolute", None)
+    if ceiling and st["cur"] >= ceiling and st.get("alerted") != bucket:
+        st["alerted"] = bucket  # a volume no baseline could excuse: alert at once, even while warming up
+        out.append(det.alert(event, entity, f"{st['cur']:,.0f} {unit} so far in this {interval} s interval, "
+                             f"above the absolute ceiling of {ceiling:,} (baseline {st['mean']:,.0f})",
+                             observed=st["cur"], baseline=round(st["mean"], 2), threshold={"absolute": ceiling},
+                             first_seen=bucket * interval))
+    state.put(key, st, now, interval * 1000)
+    return out
 
 
 def _update(st: dict, x: float, alpha: float) -> None:
