@@ -24,13 +24,16 @@ class Detector:
         """Alerts merged by fingerprint (a repeat raises the count), and the parse errors passed through."""
         merged: dict[str, Alert] = {}
         errors: list[ParseError] = []
+        state, match, observers = self.state, self.sigma.match, [d.observe for d in self.anomalies]
         for ev in events:
             if isinstance(ev, ParseError):
                 errors.append(ev)
                 continue
-            found = self.sigma.match(ev, self.state)
-            for det in self.anomalies:
-                found += det.observe(ev, self.state)
+            found = match(ev, state)
+            for observe in observers:
+                more = observe(ev, state)
+                if more:
+                    found += more
             for alert in found:
                 merge_into(merged, alert)
         return list(merged.values()), errors

@@ -30,7 +30,7 @@ class BruteForce(AnomalyDetector):
                     win["alerted"] = True
                     state.put(key, win, now, self.window_s)
                     field = "source.ip" if kind == "source" else "user.name"
-                    targets = ", ".join(map(str, win["items"][:5]))
+                    targets = ", ".join(list(win["items"])[:5])
                     out.append(self.alert(
                         event, {field: value},
                         f"{win['n']} failed logins from {kind} {value} in {int(now - win['start'])} s "

@@ -41,12 +41,17 @@ class AnomalyDetector:
 
 
 def window_add(state: StateStore, key: str, now: float, window: float, item: Any = None) -> dict[str, Any]:
-    """A fixed window that starts at its first event: ``n`` events and the distinct ``items`` seen in it."""
+    """A fixed window that starts at its first event: ``n`` events and the distinct ``items`` seen in it.
+
+    ``items`` is an insertion-ordered dict of strings (a JSON object), so membership costs O(1) at any size.
+    """
     cur = state.get(key, now)
     if cur is None or now - cur["start"] > window:
-        cur = {"start": now, "n": 0, "items": [], "alerted": False}
+        cur = {"start": now, "n": 0, "items": {}, "alerted": False}
     cur["n"] += 1
-    if item is not None and item not in cur["items"] and len(cur["items"]) < 10000:
-        cur["items"].append(item)
+    if item is not None:
+        items = cur["items"]
+        if len(items) < 10000:
+            items[item if item.__class__ is str else str(item)] = 1
     state.put(key, cur, now, window)
     return cur

@@ -34,14 +34,18 @@ class NewTerm(AnomalyDetector):
                           {"name": "host-new-process", "entity": "host.name", "value": "process.executable",
                            "when": {}}]}
 
+    def __init__(self, **settings: object) -> None:
+        super().__init__(**settings)
+        self._terms = [(t, tuple((t.get("when") or {}).items())) for t in self.terms]
+
     def observe(self, event: dict, state: StateStore) -> list[Alert]:
         now = float(event.get("_ts") or 0)
         out = []
-        for term in self.terms:
-            if any(event.get(k) != v for k, v in term["when"].items()):
-                continue
+        for term, when in self._terms:
             ent, val = event.get(term["entity"]), event.get(term["value"])
             if not ent or not val:
+                continue
+            if when and any(event.get(k) != v for k, v in when):
                 continue
             key = f"nt:{term['name']}:{ent}"
             st = state.get(key, now) or {"since": now, "seen": {}}
@@ -80,10 +84,16 @@ class Flatline(AnomalyDetector):
         if not dev:
             return []
         now = float(event.get("_ts") or 0)
-        reg = state.get(self.KEY, 0) or {}
-        cur = reg.get(dev) or {"last": now, "n": 0, "alerted": False}
-        cur.update(last=max(cur["last"], now), n=cur["n"] + 1, alerted=False)
-        reg[dev] = cur
+        reg = state.get(self.KEY, 0)
+        if reg is None:
+            reg = {}
+        cur = reg.get(dev)
+        if cur is None:
+            cur = reg[dev] = {"last": now, "n": 0, "alerted": False}
+        elif now > cur["last"]:
+            cur["last"] = now
+        cur["n"] += 1
+        cur["alerted"] = False
         state.put(self.KEY, reg, 0, 10 ** 12)
         return []
 

@@ -19,25 +19,29 @@ class PortScan(AnomalyDetector):
         if not src or (dst is None and port is None):
             return []
         now = float(event.get("_ts") or 0)
-        out = []
-        for kind, item, limit, label in (("ports", port, self.distinct_ports, "ports"),
-                                         ("hosts", f"{dst}:{port}" if dst else None, self.distinct_hosts, "hosts")):
-            if item is None:
-                continue
-            key = f"ps:{kind}:{src}" + ("" if kind == "ports" else f":{port}")
-            win = window_add(state, key, now, self.window_s, item)
-            if len(win["items"]) >= limit and not win["alerted"]:
-                win["alerted"] = True
-                state.put(key, win, now, self.window_s)
-                sweep = kind == "hosts"
-                out.append(self.alert(
-                    event, {"source.ip": src},
-                    f"{src} reached {len(win['items'])} distinct {label} in {int(now - win['start'])} s "
-                    f"(threshold {limit} in {self.window_s} s)" + (f" on port {port}" if sweep else ""),
-                    observed=len(win["items"]), baseline=0, threshold=limit, first_seen=win["start"],
-                    rule_id=self.id if not sweep else "ci-anomaly-host-sweep",
-                    title="Port scan" if not sweep else "Host sweep"))
+        out: list[Alert] = []
+        if port is not None:
+            self._count(event, state, now, src, f"ps:ports:{src}", port, self.distinct_ports, None, out)
+        if dst:
+            self._count(event, state, now, src, f"ps:hosts:{src}:{port}", f"{dst}:{port}", self.distinct_hosts, port,
+                        out)
         return out
+
+    def _count(self, event: dict, state: StateStore, now: float, src: str, key: str, item: object, limit: int,
+               sweep_port: object, out: list[Alert]) -> None:
+        win = window_add(state, key, now, self.window_s, item)
+        if len(win["items"]) < limit or win["alerted"]:
+            return
+        win["alerted"] = True
+        state.put(key, win, now, self.window_s)
+        sweep = key.startswith("ps:hosts:")
+        label = "hosts" if sweep else "ports"
+        out.append(self.alert(
+            event, {"source.ip": src},
+            f"{src} reached {len(win['items'])} distinct {label} in {int(now - win['start'])} s "
+            f"(threshold {limit} in {self.window_s} s)" + (f" on port {sweep_port}" if sweep else ""),
+            observed=len(win["items"]), baseline=0, threshold=limit, first_seen=win["start"],
+            rule_id="ci-anomaly-host-sweep" if sweep else self.id, title="Host sweep" if sweep else "Port scan"))
 
 
 class OutboundVolume(AnomalyDetector):

@@ -24,7 +24,7 @@ def observe_volume(det: Any, event: dict, state: StateStore, key: str, entity: d
             _update(st, 0.0, det.alpha)
         st["bucket"], st["cur"] = bucket, 0.0
     st["cur"] += amount
-    ceiling = getattr(det, "absolute", None)
+    ceiling = det.absolute
     if ceiling and st["cur"] >= ceiling and st.get("alerted") != bucket:
         st["alerted"] = bucket  # a volume no baseline could excuse: alert at once, even while warming up
         out.append(det.alert(event, entity, f"{st['cur']:,.0f} {unit} so far in this {interval} s interval, "

@@ -64,11 +64,13 @@ def finish(ev: Event, fmt: str, raw: str, device: str | None, received: float | 
     if ts is None:
         ts = received if received is not None else time.time()
     ev["_ts"] = ts
-    ev.setdefault("@timestamp", epoch_to_iso(ts))
+    if "@timestamp" not in ev:
+        ev["@timestamp"] = epoch_to_iso(ts)
     ev["_format"] = fmt
     ev["_raw"] = raw
     ev["_device"] = device
-    ev.setdefault("_logsource", {})
+    if "_logsource" not in ev:
+        ev["_logsource"] = {}
     if device and not ev.get("host.name"):
         ev["host.name"] = device
     return ev

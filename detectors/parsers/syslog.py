@@ -25,7 +25,7 @@ SUDO = re.compile(r"^\s*(\S+) : (?:(.*?) ; )?TTY=(\S+) ; PWD=(\S+) ; USER=(\S+) 
 SU = re.compile(r"^(?:\(to (\S+)\) (\S+) on (\S+)|(FAILED SU|Successful su) .*?for (\S+) by (\S+))")
 PAM = re.compile(r"pam_unix\((\S+)\): authentication failure;.*?(?:rhost=(\S*))?(?:\s+user=(\S+))?\s*$")
 KV = re.compile(r"(\w+)=(\"[^\"]*\"|\S*)")
-FIREWALL_HINTS = ("SRC=", "[UFW ")
+FW_KV = re.compile(r"\b(SRC|DST|LEN|PROTO|SPT|DPT)=(\S*)")  # netfilter values are never quoted
 
 
 def parse(text: str) -> Event | None:
@@ -109,7 +109,7 @@ def _program(ev: Event) -> None:
     elif prog in ("audispd", "auditd") or msg.startswith("type="):
         ls["service"] = "auditd"
         ev.update(_auditd(msg))
-    elif prog == "kernel" and any(h in msg for h in FIREWALL_HINTS):
+    elif prog == "kernel" and ("SRC=" in msg or "[UFW " in msg):
         ls = {"product": "linux", "category": "firewall"}
         _firewall(ev, msg)
     elif prog == "cron" or prog == "crond":
@@ -164,7 +164,7 @@ def _auditd(msg: str) -> Event:
 
 
 def _firewall(ev: Event, msg: str) -> None:
-    kv = _kv(msg)
+    kv = dict(FW_KV.findall(msg))
     ev.update({"source.ip": kv.get("SRC"), "destination.ip": kv.get("DST"), "network.transport": (kv.get("PROTO") or
                "").lower() or None, "network.bytes": int(kv["LEN"]) if kv.get("LEN", "").isdigit() else None})
     if kv.get("SPT", "").isdigit():

@@ -90,23 +90,28 @@ class RouteIndex:
             self.by_key.setdefault(f, []).append(a)
             if FIELD_FALLBACK.get(f):
                 self.by_key.setdefault(FIELD_FALLBACK[f], []).append(a)
+        self.by_key_items = list(self.by_key.items())
+        self.empty = not self.by_key and self.keyword_auto is None
 
     def candidates(self, event: dict) -> list:
         """A superset of the rules that can match: those whose literal occurs (scanning an ECS alias too is harmless)."""
+        if self.empty:
+            return self.always
         seen: set[int] = set()
         if self.keyword_auto is not None:
             for _, k in self.keyword_auto.iter(haystack(event)):
                 seen.add(k)
         by_key = self.by_key
-        for key, v in event.items():
-            autos = by_key.get(key)
-            if autos is None or v is None:
-                continue
-            for item in (v if isinstance(v, list) else (v,)):
-                text = item.lower() if item.__class__ is str else str(item).lower()
-                for auto in autos:
-                    for _, k in auto.iter(text):
-                        seen.add(k)
+        if len(event) < len(by_key):
+            for key, v in event.items():
+                autos = by_key.get(key)
+                if autos is not None and v is not None:
+                    _scan(autos, v, seen)
+        else:  # usual case: a route's literals live in one or two fields, an event has twenty
+            for key, autos in self.by_key_items:
+                v = event.get(key)
+                if v is not None:
+                    _scan(autos, v, seen)
         if not seen:
             return self.always
         out = list(self.always)
@@ -117,3 +122,11 @@ class RouteIndex:
                     done.add(id(r))
                     out.append(r)
         return out
+
+
+def _scan(autos: list, v: object, seen: set[int]) -> None:
+    for item in (v if v.__class__ is list else (v,)):
+        text = item.lower() if item.__class__ is str else str(item).lower()
+        for auto in autos:
+            for _, k in auto.iter(text):
+                seen.add(k)
