@@ -3,9 +3,11 @@ from chalice import Chalice
 
 from chalicelib import evidence_arrival, status
 from chalicelib.api import core as api
+from chalicelib.api import alerts as alerts_api
 from chalicelib.api import evidence as evidence_api
 from chalicelib.config import get_settings
-from chalicelib.web import evidence_pages, http, pages
+from chalicelib.pipeline import ingest, scheduled
+from chalicelib.web import alert_pages, evidence_pages, http, pages
 
 app = Chalice(app_name="cyberincident")
 app.api.binary_types = ["application/octet-stream", "application/pdf", "image/png"]
@@ -231,9 +233,91 @@ def api_verify_evidence(evidence_id):
     return evidence_api.verify(req(), evidence_id)
 
 
+# -- alerts ---------------------------------------------------------------------------------------
+@app.route("/alerts", methods=["GET"])
+def alert_list():
+    return alert_pages.alert_list(req())
+
+
+@app.route("/alerts/{alert_id}", methods=["GET"])
+def alert_detail(alert_id):
+    return alert_pages.alert_detail(req(), alert_id)
+
+
+@app.route("/alerts/{alert_id}", methods=["POST"], content_types=FORM)
+def alert_action(alert_id):
+    return alert_pages.alert_action(req(), alert_id)
+
+
+@app.route("/suppressions/{suppression_id}", methods=["POST"], content_types=FORM)
+def suppression_lift(suppression_id):
+    return alert_pages.suppression_lift(req(), suppression_id)
+
+
+@app.route("/notifications", methods=["GET"])
+def notifications():
+    return alert_pages.notifications_page(req())
+
+
+@app.route("/api/alerts", methods=["GET"])
+def api_alerts():
+    return alerts_api.list_alerts(req())
+
+
+@app.route("/api/alerts/{alert_id}", methods=["GET"])
+def api_alert(alert_id):
+    return alerts_api.get_alert(req(), alert_id)
+
+
+@app.route("/api/alerts/{alert_id}", methods=["PATCH"], content_types=JSON)
+def api_update_alert(alert_id):
+    return alerts_api.update_alert(req(), alert_id)
+
+
+@app.route("/api/alerts/{alert_id}/promote", methods=["POST"], content_types=JSON)
+def api_promote_alert(alert_id):
+    return alerts_api.promote_alert(req(), alert_id)
+
+
+@app.route("/api/alerts/{alert_id}/attach", methods=["POST"], content_types=JSON)
+def api_attach_alert(alert_id):
+    return alerts_api.attach_alert(req(), alert_id)
+
+
+@app.route("/api/suppressions", methods=["GET"])
+def api_suppressions():
+    return alerts_api.list_suppressions(req())
+
+
+@app.route("/api/suppressions", methods=["POST"], content_types=JSON)
+def api_create_suppression():
+    return alerts_api.create_suppression(req())
+
+
+@app.route("/api/suppressions/{suppression_id}", methods=["DELETE"], content_types=JSON)
+def api_lift_suppression(suppression_id):
+    return alerts_api.lift_suppression(req(), suppression_id)
+
+
+@app.route("/api/notifications", methods=["GET"])
+def api_notifications():
+    return alerts_api.list_notifications(req())
+
+
 # -- events ---------------------------------------------------------------------------------------
 @app.on_cw_event({"source": ["aws.s3"], "detail-type": ["Object Created"],
                   "detail": {"bucket": {"name": [get_settings().evidence_bucket]},
                              "object": {"key": [{"prefix": "evidencias/"}]}}}, name="evidence_arrived")
 def evidence_arrived(event):
     return evidence_arrival.handle_event(event.to_dict())
+
+
+@app.on_kinesis_record(stream=get_settings().kinesis_stream, batch_size=1000, starting_position="TRIM_HORIZON",
+                       maximum_batching_window_in_seconds=1, name="stream_ingest")
+def stream_ingest(event):
+    return ingest.handle(event.to_dict())
+
+
+@app.schedule("rate(5 minutes)", name="housekeeping")
+def housekeeping(event):
+    return scheduled.run()

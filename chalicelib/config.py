@@ -31,6 +31,11 @@ class Settings:
     evidence_max_bytes: int
     multipart_threshold: int
     multipart_part_size: int
+    public_url: str
+    notify_min_severity: str
+    notify_throttle_s: int
+    max_record_bytes: int
+    chunk_records: int
 
 
 def _flag(name: str, default: str = "0") -> bool:
@@ -60,6 +65,11 @@ def get_settings() -> Settings:
         evidence_max_bytes=int(env("EVIDENCE_MAX_BYTES", str(5 * 1024**3))),
         multipart_threshold=int(env("EVIDENCE_MULTIPART_THRESHOLD", str(100 * 1024**2))),
         multipart_part_size=int(env("EVIDENCE_PART_SIZE", str(64 * 1024**2))),
+        public_url=env("PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/"),
+        notify_min_severity=env("NOTIFY_MIN_SEVERITY", "Alta"),
+        notify_throttle_s=int(env("NOTIFY_THROTTLE_SECONDS", "3600")),
+        max_record_bytes=int(env("MAX_RECORD_BYTES", str(1024 * 1024))),
+        chunk_records=int(env("PIPELINE_CHUNK_RECORDS", "500")),
     )
 
 

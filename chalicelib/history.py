@@ -8,23 +8,26 @@ from .errors import ValidationError
 from .timeutil import iso, now_str, parse_user_date
 
 
-def record(incident_id: int, user: str, action: str, description: str | None = None, *,
-           field: str | None = None, old: Any = None, new: Any = None, when: str | None = None) -> None:
+def record(incident_id: int | None, user: str, action: str, description: str | None = None, *,
+           field: str | None = None, old: Any = None, new: Any = None, when: str | None = None,
+           alert_id: int | None = None) -> None:
+    """One history line; alert actions carry ``alert_id`` (and the incident, once there is one)."""
     get_db().execute(
-        "INSERT INTO historial (incidente_id, usuario, accion, descripcion, fecha, campo, valor_anterior, valor_nuevo) "
-        "VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
+        "INSERT INTO historial (incidente_id, usuario, accion, descripcion, fecha, campo, valor_anterior, valor_nuevo, "
+        "alerta_id) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
         (incident_id, user, action, description, when or now_str(), field,
-         None if old is None else str(old), None if new is None else str(new)))
+         None if old is None else str(old), None if new is None else str(new), alert_id))
 
 
 def to_api(row: dict[str, Any]) -> dict[str, Any]:
     return {"id": row["id"], "incident_id": row["incidente_id"], "user": row["usuario"], "action": row["accion"],
             "description": row["descripcion"], "field": row.get("campo"), "old_value": row.get("valor_anterior"),
-            "new_value": row.get("valor_nuevo"), "at": iso(row["fecha"]),
+            "new_value": row.get("valor_nuevo"), "at": iso(row["fecha"]), "alert_id": row.get("alerta_id"),
             **({"incident_title": row["titulo"]} if "titulo" in row else {})}
 
 
-COLS = "h.id, h.incidente_id, h.usuario, h.accion, h.descripcion, h.fecha, h.campo, h.valor_anterior, h.valor_nuevo"
+COLS = ("h.id, h.incidente_id, h.usuario, h.accion, h.descripcion, h.fecha, h.campo, h.valor_anterior, h.valor_nuevo, "
+        "h.alerta_id")
 
 
 def for_incident(incident_id: int) -> list[dict[str, Any]]:
@@ -40,12 +43,13 @@ def search(filters: dict[str, Any], default_per_page: int = 50) -> dict[str, Any
         if filters.get(key):
             where.append(clause)
             params.append(filters[key])
-    if filters.get("incident_id"):
-        if str(filters["incident_id"]).isdigit():
-            where.append("h.incidente_id = %s")
-            params.append(int(filters["incident_id"]))
-        else:
-            errors["incident_id"] = "must be an integer"
+    for key, col in (("incident_id", "h.incidente_id"), ("alert_id", "h.alerta_id")):
+        if filters.get(key):
+            if str(filters[key]).isdigit():
+                where.append(f"{col} = %s")
+                params.append(int(filters[key]))
+            else:
+                errors[key] = "must be an integer"
     for key, op, end in (("date_from", ">=", False), ("date_to", "<=", True)):
         if filters.get(key):
             try:
@@ -62,7 +66,7 @@ def search(filters: dict[str, Any], default_per_page: int = 50) -> dict[str, Any
     sql_where = (" WHERE " + " AND ".join(where)) if where else ""
     db = get_db()
     total = int(db.scalar(f"SELECT COUNT(*) AS n FROM historial h{sql_where}", params) or 0)
-    rows = db.query(f"SELECT {COLS}, i.titulo FROM historial h JOIN incidentes i ON i.id = h.incidente_id"
+    rows = db.query(f"SELECT {COLS}, i.titulo FROM historial h LEFT JOIN incidentes i ON i.id = h.incidente_id"
                     f"{sql_where} ORDER BY h.fecha DESC, h.id DESC LIMIT %s OFFSET %s",
                     (*params, per_page, (page - 1) * per_page))
     return {"items": [to_api(r) for r in rows], "total": total, "page": page, "per_page": per_page}

@@ -13,10 +13,11 @@ from .state import MemoryStateStore, StateStore
 
 class Detector:
     def __init__(self, rule_paths: Iterable[str | Path] | None = None, anomaly_config: dict[str, Any] | None = None,
-                 state: StateStore | None = None) -> None:
+                 state: StateStore | None = None, sigma: Any = None) -> None:
+        """``sigma``: an engine already built (from a compiled artifact), instead of loading ``rule_paths``."""
         from .sigma import SigmaEngine
 
-        self.sigma = SigmaEngine.from_paths(list(rule_paths) if rule_paths else [RULES_DIR])
+        self.sigma = sigma if sigma is not None else SigmaEngine.from_paths(list(rule_paths) if rule_paths else [RULES_DIR])
         self.anomalies = build_detectors(anomaly_config)
         self.state = state if state is not None else MemoryStateStore()
 

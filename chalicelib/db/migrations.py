@@ -200,10 +200,120 @@ def m0003_evidence_custody(db: Database) -> None:
     db.execute("UPDATE evidencias SET estado = 'stored' WHERE estado IS NULL")
 
 
+def _history_allows_alerts(db: Database) -> None:
+    """``historial`` also records alert actions: ``alerta_id`` added, ``incidente_id`` made nullable."""
+    if db.kind == "mysql":
+        row = db.one("SELECT IS_NULLABLE AS n FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() "
+                     "AND TABLE_NAME = 'historial' AND COLUMN_NAME = 'incidente_id'")
+        if row and row["n"] == "NO":
+            db.execute("ALTER TABLE historial MODIFY incidente_id INT NULL")
+        add_column(db, "historial", "alerta_id", "INT NULL")
+    else:  # SQLite cannot relax NOT NULL in place: rebuild the table in one transaction, rows and ids kept
+        info = {r["name"]: r for r in db.query("PRAGMA table_info(historial)")}
+        if info["incidente_id"]["notnull"]:
+            with db.transaction():
+                db.execute("""CREATE TABLE historial_v4 (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    incidente_id INT NULL,
+                    usuario VARCHAR(100) NOT NULL,
+                    accion VARCHAR(50) NOT NULL,
+                    descripcion TEXT,
+                    fecha TIMESTAMP DEFAULT CURRENT_TIMESTAMP,
+                    campo VARCHAR(50) NULL,
+                    valor_anterior TEXT NULL,
+                    valor_nuevo TEXT NULL,
+                    alerta_id INT NULL,
+                    FOREIGN KEY (incidente_id) REFERENCES incidentes(id) ON DELETE CASCADE)""")
+                cols = "id, incidente_id, usuario, accion, descripcion, fecha, campo, valor_anterior, valor_nuevo"
+                db.execute(f"INSERT INTO historial_v4 ({cols}) SELECT {cols} FROM historial")
+                db.execute("DROP TABLE historial")
+                db.execute("ALTER TABLE historial_v4 RENAME TO historial")
+        add_column(db, "historial", "alerta_id", "INT NULL")
+    add_index(db, "historial", "ix_historial_incidente", "incidente_id, fecha")
+    add_index(db, "historial", "ix_historial_fecha", "fecha")
+    add_index(db, "historial", "ix_historial_alerta", "alerta_id, fecha")
+
+
+def m0004_alerts_pipeline(db: Database) -> None:
+    _history_allows_alerts(db)
+    create_table(db, """CREATE TABLE IF NOT EXISTS alertas (
+        id INT PRIMARY KEY AUTO_INCREMENT,
+        huella VARCHAR(64) NOT NULL UNIQUE,
+        regla_id VARCHAR(120) NOT NULL,
+        titulo VARCHAR(255) NOT NULL,
+        severidad VARCHAR(20) NOT NULL,
+        estado VARCHAR(20) NOT NULL DEFAULT 'nueva',
+        motivo VARCHAR(30) NULL,
+        asignado_a VARCHAR(100) NULL,
+        entidad TEXT NOT NULL,
+        entidad_clave VARCHAR(255) NOT NULL,
+        dispositivo VARCHAR(200) NULL,
+        tecnicas TEXT NULL,
+        explicacion TEXT NULL,
+        muestras MEDIUMTEXT NULL,
+        conteo INT NOT NULL DEFAULT 1,
+        primera_vez DATETIME NOT NULL,
+        ultima_vez DATETIME NOT NULL,
+        origen VARCHAR(20) NOT NULL DEFAULT 'stream',
+        incidente_id INT NULL,
+        silencio_id INT NULL,
+        fecha_creacion TIMESTAMP DEFAULT CURRENT_TIMESTAMP,
+        fecha_actualizacion TIMESTAMP NULL
+    )""")
+    for name, cols in (("ix_alertas_ultima", "ultima_vez"), ("ix_alertas_estado", "estado, ultima_vez"),
+                       ("ix_alertas_severidad", "severidad, ultima_vez"), ("ix_alertas_regla", "regla_id, ultima_vez"),
+                       ("ix_alertas_entidad", "entidad_clave"), ("ix_alertas_dispositivo", "dispositivo"),
+                       ("ix_alertas_incidente", "incidente_id")):
+        add_index(db, "alertas", name, cols)
+    create_table(db, """CREATE TABLE IF NOT EXISTS registros_procesados (
+        fuente VARCHAR(100) NOT NULL,
+        secuencia VARCHAR(130) NOT NULL,
+        fecha TIMESTAMP DEFAULT CURRENT_TIMESTAMP,
+        PRIMARY KEY (fuente, secuencia)
+    )""")
+    add_index(db, "registros_procesados", "ix_registros_fecha", "fecha")
+    create_table(db, """CREATE TABLE IF NOT EXISTS estado_detectores (
+        clave VARCHAR(255) NOT NULL PRIMARY KEY,
+        valor MEDIUMTEXT NOT NULL,
+        expira DOUBLE NOT NULL
+    )""")
+    create_table(db, """CREATE TABLE IF NOT EXISTS notificaciones (
+        id INT PRIMARY KEY AUTO_INCREMENT,
+        alerta_id INT NULL,
+        tipo VARCHAR(20) NOT NULL,
+        estado VARCHAR(20) NOT NULL,
+        regla_id VARCHAR(120) NULL,
+        entidad_clave VARCHAR(255) NULL,
+        severidad VARCHAR(20) NULL,
+        asunto VARCHAR(255) NOT NULL,
+        cuerpo TEXT NOT NULL,
+        message_id VARCHAR(100) NULL,
+        intentos INT NOT NULL DEFAULT 0,
+        error TEXT NULL,
+        resumen_id INT NULL,
+        fecha_creacion TIMESTAMP DEFAULT CURRENT_TIMESTAMP,
+        fecha_envio TIMESTAMP NULL
+    )""")
+    add_index(db, "notificaciones", "ix_notif_throttle", "regla_id, entidad_clave, fecha_creacion")
+    add_index(db, "notificaciones", "ix_notif_estado", "estado, fecha_creacion")
+    create_table(db, """CREATE TABLE IF NOT EXISTS silencios (
+        id INT PRIMARY KEY AUTO_INCREMENT,
+        regla_id VARCHAR(120) NULL,
+        entidad_clave VARCHAR(255) NULL,
+        motivo TEXT NOT NULL,
+        expira DATETIME NOT NULL,
+        creado_por VARCHAR(100) NOT NULL,
+        activo SMALLINT NOT NULL DEFAULT 1,
+        fecha_creacion TIMESTAMP DEFAULT CURRENT_TIMESTAMP
+    )""")
+    add_index(db, "silencios", "ix_silencios_expira", "activo, expira")
+
+
 MIGRATIONS: list[tuple[int, str, Callable[[Database], None]]] = [
     (1, "seed schema", m0001_seed),
     (2, "users, catalogues, history details, indexes", m0002_users_catalogs_history),
     (3, "evidence state, hashes and custody log", m0003_evidence_custody),
+    (4, "alerts, notifications, suppressions, detector state, processed records", m0004_alerts_pipeline),
 ]
 
 

@@ -52,6 +52,20 @@ ROUTES = [
     ("POST", "/api/evidence/{evidence_id}/complete", "analyst", "api"),
     ("GET", "/api/evidence/{evidence_id}/download", "viewer", "api"),
     ("POST", "/api/evidence/{evidence_id}/verify", "analyst", "api"),
+    ("GET", "/alerts", "viewer", "page"),
+    ("GET", "/alerts/{alert_id}", "viewer", "page"),
+    ("POST", "/alerts/{alert_id}", "analyst", "page"),
+    ("POST", "/suppressions/{suppression_id}", "analyst", "page"),
+    ("GET", "/notifications", "viewer", "page"),
+    ("GET", "/api/alerts", "viewer", "api"),
+    ("GET", "/api/alerts/{alert_id}", "viewer", "api"),
+    ("PATCH", "/api/alerts/{alert_id}", "analyst", "api"),
+    ("POST", "/api/alerts/{alert_id}/promote", "analyst", "api"),
+    ("POST", "/api/alerts/{alert_id}/attach", "analyst", "api"),
+    ("GET", "/api/suppressions", "viewer", "api"),
+    ("POST", "/api/suppressions", "analyst", "api"),
+    ("DELETE", "/api/suppressions/{suppression_id}", "analyst", "api"),
+    ("GET", "/api/notifications", "viewer", "api"),
 ]
 
 
@@ -69,6 +83,7 @@ def env(request, tmp_path_factory, moto_server):
 
     from app import app
     from chalicelib import auth, incidents
+    from chalicelib.alerts import store as alerts_store
     from chalicelib.db import get_db, reset_db
     from chalicelib.db.migrations import migrate
     from tests.conftest import PASSWORD, Api, fresh_db_url, make_users, use_database
@@ -95,15 +110,23 @@ def env(request, tmp_path_factory, moto_server):
         ev = evidence.request_upload(inc["id"], {"file_name": "a.txt", "size": 10}, "test")
         aws.client("s3").put_object(Bucket=storage.bucket(), Key=ev["key"], Body=b"log line\n")
         assert evidence_arrival.process(ev["key"]) == "stored"
-        yield api, sessions, inc["id"], users.by_name("viewer1")["id"], ev["evidence_id"]
+        from chalicelib import suppressions
+        from tests.integration.test_pipeline import sample_alert
+
+        with get_db().transaction():
+            alert_id = alerts_store([sample_alert()])[0]["id"]
+        sid = suppressions.create({"rule_id": "x", "reason": "matrix", "hours": 1}, "test")["id"]
+        ids = {"incident_id": inc["id"], "user_id": users.by_name("viewer1")["id"], "evidence_id": ev["evidence_id"],
+               "alert_id": alert_id, "suppression_id": sid}
+        yield api, sessions, ids
     reset_db()
 
 
 @pytest.mark.parametrize("role", ROLES)
 @pytest.mark.parametrize("method,path,minimum,kind", ROUTES, ids=[f"{m} {p}" for m, p, _, _ in ROUTES])
 def test_route_requires_its_role(env, method, path, minimum, kind, role):
-    api, sessions, incident_id, user_id, evidence_id = env
-    url = path.format(incident_id=incident_id, user_id=user_id, name="app.css", evidence_id=evidence_id)
+    api, sessions, ids = env
+    url = path.format(name="app.css", **ids)
     headers = {}
     if kind == "api":
         if role != "anonymous":

@@ -1,0 +1,160 @@
+"""The Kinesis handler: decode → parse → archive → detect → alerts → notifications → metrics.
+
+Exactly-once in effect, on an at-least-once stream: every record's (shard, sequence) is marked in
+``registros_procesados`` in the same transaction as the alerts and detector state it produced, so a replayed
+record is skipped and a replayed batch changes nothing. Records are committed in chunks; when the database
+fails, the records not yet committed are returned in ``batchItemFailures`` and redelivered. A record that can
+never succeed (malformed, oversize) is parked in the dead-letter queue with its reason.
+"""
+from __future__ import annotations
+
+import base64
+import logging
+import time
+from pathlib import Path
+from typing import Any
+
+from .. import alerts, notify, suppressions
+from ..config import get_settings
+from ..db import get_db
+from ..detector_state import DbStateStore
+from . import archive, dlq
+from .telemetry import Telemetry
+
+log = logging.getLogger(__name__)
+_detector: Any = None
+
+
+def detector() -> Any:
+    """Built once per container; from the compiled rule artifact when it is newer than the rules (Lambda)."""
+    global _detector
+    if _detector is None:
+        from detectors.pipeline import Detector
+        from detectors.rule_tests import RULES_DIR
+        from detectors.sigma import SigmaEngine
+
+        art = RULES_DIR.parent / "compiled.rules.pickle"
+        newest = max((p.stat().st_mtime for p in Path(RULES_DIR).rglob("*.yml")), default=0)
+        engine = SigmaEngine.from_artifact(art) if art.exists() and art.stat().st_mtime >= newest else None
+        _detector = Detector(sigma=engine)
+    return _detector
+
+
+def decode(raw: dict[str, Any]) -> dict[str, Any]:
+    """A Lambda Kinesis record → what the pipeline needs; ``problem`` says why it cannot be used."""
+    k = raw.get("kinesis") or {}
+    seq = str(k.get("sequenceNumber") or "")
+    shard = str(raw.get("eventID") or "").split(":")[0] or "shard-unknown"
+    rec = {"seq": seq, "shard": shard, "device": k.get("partitionKey") or None,
+           "arrival": float(k.get("approximateArrivalTimestamp") or time.time()), "text": "", "size": 0, "problem": None}
+    try:
+        data = base64.b64decode(k.get("data") or "", validate=True)
+    except (ValueError, TypeError) as exc:
+        rec["problem"] = f"data is not valid base64: {exc}"
+        rec["text"] = str(k.get("data"))[:1000]
+        return rec
+    rec["size"] = len(data)
+    rec["text"] = data.decode("utf-8", "replace")
+    limit = get_settings().max_record_bytes
+    if len(data) > limit:
+        rec["problem"] = f"record of {len(data)} bytes exceeds the {limit}-byte limit"
+    elif not rec["text"].strip():
+        rec["problem"] = "empty record"
+    return rec
+
+
+def handle(event: dict[str, Any]) -> dict[str, Any]:
+    records = [decode(r) for r in event.get("Records") or []]
+    tel = Telemetry()
+    if not records:
+        return {"batchItemFailures": []}
+    failed: list[dict[str, Any]] = []
+    try:
+        by_shard: dict[str, list[dict[str, Any]]] = {}
+        for r in records:
+            by_shard.setdefault(r["shard"], []).append(r)
+        for shard, recs in by_shard.items():
+            archive.write(shard, recs)
+    except Exception as exc:  # without the archive nothing is committed: the whole batch comes again
+        log.exception("archive failed")
+        tel.count("ArchiveFailures", 1)
+        return _response(records, tel, reason=f"archive: {exc}")
+    size = max(1, get_settings().chunk_records)
+    for start in range(0, len(records), size):
+        chunk = records[start:start + size]
+        try:
+            _commit_chunk(chunk, tel)
+        except Exception as exc:  # database down: this chunk and everything after it are redelivered
+            log.error("chunk of %d records at %s failed: %s", len(chunk), chunk[0]["seq"], exc)
+            failed = records[start:]
+            tel.count("FailedRecords", len(failed))
+            break
+    try:
+        notify.send_pending()
+    except Exception:  # the outbox keeps them; the schedule retries
+        log.exception("sending notifications failed")
+    tel.flush()
+    return {"batchItemFailures": [{"itemIdentifier": r["seq"]} for r in failed]}
+
+
+def _response(records: list[dict[str, Any]], tel: Telemetry, reason: str) -> dict[str, Any]:
+    tel.count("FailedRecords", len(records))
+    tel.flush()
+    return {"batchItemFailures": [{"itemIdentifier": r["seq"]} for r in records]}
+
+
+def _commit_chunk(chunk: list[dict[str, Any]], tel: Telemetry) -> None:
+    from detectors.parsers import ParseError, parse_record
+
+    db = get_db()
+    state = DbStateStore(db)
+    det = detector()
+    try:
+        with db.transaction():
+            done = _already_processed(db, chunk)
+            fresh = [r for r in chunk if (r["shard"], r["seq"]) not in done]
+            events: list[Any] = []
+            for r in fresh:
+                if r["problem"]:
+                    dlq.park(r["problem"], r)
+                    tel.count("RecordsToDLQ", 1)
+                    continue
+                parsed = parse_record(r["text"], device=r["device"], received=r["arrival"])
+                bad = [p for p in parsed if isinstance(p, ParseError)]
+                if bad:
+                    dlq.park("; ".join(sorted({b.reason for b in bad}))[:1000] +
+                             f" ({len(bad)} of {len(parsed)} lines)", {**r, "text": "\n".join(b.raw for b in bad)})
+                    tel.count("ParseErrors", len(bad))
+                    tel.count("RecordsToDLQ", 1)
+                events += [p for p in parsed if not isinstance(p, ParseError)]
+            det.state = state
+            found, _ = det.process(events)
+            created = alerts.store(found, suppressions.active())
+            notify.enqueue(created)
+            state.flush()
+            if fresh:
+                db.executemany("INSERT INTO registros_procesados (fuente, secuencia) VALUES (%s, %s)",
+                               [(r["shard"], r["seq"]) for r in fresh])
+    except Exception:
+        state.discard()
+        raise
+    tel.count("RecordsIn", len(chunk))
+    tel.count("RecordsReplayed", len(chunk) - len(fresh))
+    tel.count("EventsIn", len(events))
+    for a in created:
+        tel.count(f"Alerts{alerts.SEVERITY_EN.get(a['alert'].severity, 'OTHER').title()}", 1)
+    if events:
+        tel.latency(time.time() - min(e["_ts"] for e in events))
+
+
+def _already_processed(db: Any, chunk: list[dict[str, Any]]) -> set[tuple[str, str]]:
+    out: set[tuple[str, str]] = set()
+    by_shard: dict[str, list[str]] = {}
+    for r in chunk:
+        by_shard.setdefault(r["shard"], []).append(r["seq"])
+    for shard, seqs in by_shard.items():
+        marks = ", ".join(["%s"] * len(seqs))
+        for row in db.query(f"SELECT secuencia FROM registros_procesados WHERE fuente = %s AND secuencia IN ({marks})",
+                            (shard, *seqs)):
+            out.add((shard, row["secuencia"]))
+    return out

@@ -1,0 +1,45 @@
+"""The schedule's work (every few minutes in AWS, every few seconds under ``make run``).
+
+Devices that went silent (flatline), the digest of throttled notifications, retries of unsent ones, and
+retention of processed-record marks and expired detector windows.
+"""
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+from .. import alerts, notify, suppressions
+from ..db import get_db
+from ..detector_state import DbStateStore, purge_expired
+from ..timeutil import ago_str
+
+log = logging.getLogger(__name__)
+MARK_RETENTION_S = 8 * 86400  # longer than the stream's longest retention we configure (7 days)
+
+
+def run(now: float | None = None, digest: bool = True) -> dict[str, Any]:
+    from detectors.anomaly import Flatline
+
+    from .ingest import detector
+
+    now = time.time() if now is None else now
+    db = get_db()
+    out: dict[str, Any] = {}
+    flat = [d for d in detector().anomalies if isinstance(d, Flatline)]
+    state = DbStateStore(db)
+    try:
+        with db.transaction():
+            found = [a for d in flat for a in d.check(now, state)]
+            created = alerts.store(found, suppressions.active())
+            notify.enqueue(created)
+            state.flush()
+    except Exception:
+        state.discard()
+        raise
+    out["flatline_alerts"] = len(created)
+    out["digest"] = notify.send_digest() if digest else None
+    out["notifications"] = notify.send_pending()
+    out["marks_purged"] = db.execute("DELETE FROM registros_procesados WHERE fecha < %s", (ago_str(MARK_RETENTION_S),))[1]
+    out["windows_purged"] = purge_expired(db, now)
+    return out

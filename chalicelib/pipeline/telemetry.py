@@ -1,0 +1,38 @@
+"""EMF metrics and structured logs for one handler invocation (Powertools), namespace ``CyberIncident``.
+
+Counters are summed during the batch and written once as one EMF document; CloudWatch turns it into metrics
+without an API call. ``POWERTOOLS_METRICS_DISABLED=1`` silences them (the local stack does, unless asked).
+"""
+from __future__ import annotations
+
+from typing import Any
+
+NAMESPACE = "CyberIncident"
+
+
+class Telemetry:
+    def __init__(self, service: str = "pipeline") -> None:
+        self.service = service
+        self.counts: dict[str, float] = {}
+        self.latencies: list[float] = []
+
+    def count(self, name: str, n: float) -> None:
+        if n:
+            self.counts[name] = self.counts.get(name, 0) + n
+
+    def latency(self, seconds: float) -> None:
+        self.latencies.append(max(0.0, seconds))
+
+    def flush(self) -> dict[str, Any]:
+        from aws_lambda_powertools import Metrics
+        from aws_lambda_powertools.metrics import MetricUnit
+
+        metrics = Metrics(namespace=NAMESPACE, service=self.service)
+        for name, n in sorted(self.counts.items()):
+            metrics.add_metric(name=name, unit=MetricUnit.Count, value=n)
+        if self.latencies:
+            metrics.add_metric(name="EndToEndLatency", unit=MetricUnit.Milliseconds,
+                               value=round(max(self.latencies) * 1000, 1))
+        if self.counts or self.latencies:
+            metrics.flush_metrics()
+        return dict(self.counts)
