@@ -34,7 +34,8 @@ def stack(tmp_path_factory):
     env.pop("DATABASE_URL")
     env.pop("AWS_ENDPOINT_URL", None)
     env.pop("SECRET_KEY", None)
-    proc = subprocess.Popen([sys.executable, "-m", "chalicelib.local_stack", "--data-dir", str(data)], cwd=ROOT,
+    proc = subprocess.Popen([sys.executable, "-m", "chalicelib.local_stack", "--data-dir", str(data),
+                             "--simulate", "--schedule-seconds", "5"], cwd=ROOT,
                             env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     base = f"http://127.0.0.1:{port}"
     deadline = time.time() + 60
@@ -136,4 +137,56 @@ def test_analyst_uploads_evidence_and_sees_its_hash(stack, browser, tmp_path):
     if os.environ.get("E2E_SCREENSHOTS"):
         shutil.copy(tmp_path / "evidence.png", os.environ["E2E_SCREENSHOTS"].replace(".png", "-evidence.png"))
     assert not problems, problems
+    ctx.close()
+
+
+SIMULATED = ["Authentication brute force", "Port scan", "LSASS memory dump", "AWS root account console login",
+             "Outbound data volume spike"]
+
+
+def _login(page, base, path):
+    page.goto(base + path)
+    page.fill("#username", "admin")
+    page.fill("#password", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url("**" + path)
+
+
+def test_simulated_attacks_become_alerts_emails_and_an_incident(stack, browser, tmp_path):
+    ctx = browser.new_context(locale="en-GB", extra_http_headers={"Accept-Language": "en-GB,en;q=0.9"})
+    page = ctx.new_page()
+    csp_errors = []
+    page.on("console", lambda m: csp_errors.append(m.text) if "Content Security Policy" in m.text else None)
+    _login(page, stack, "/alerts")
+    deadline, table = time.time() + 90, ""
+    while time.time() < deadline:  # the fleet starts its attack script 5 s after start
+        table = page.inner_text("#alert-list")
+        if all(title in table for title in SIMULATED):
+            break
+        time.sleep(2)
+        page.reload()
+    missing = [t for t in SIMULATED if t not in table]
+    assert not missing, f"no alert yet for {missing}:\n{table}"
+    assert "T1110" in table and "203.0.113.66" in table  # ATT&CK tags and the attacker's entity
+    page.screenshot(path=str(tmp_path / "alerts.png"), full_page=True)
+    if os.environ.get("E2E_SCREENSHOTS"):
+        shutil.copy(tmp_path / "alerts.png", os.environ["E2E_SCREENSHOTS"].replace(".png", "") + "-alerts.png")
+
+    page.click("#alert-list a:text-is('Authentication brute force') >> nth=0")
+    page.wait_for_selector("#explanation")
+    assert "failed logins" in page.inner_text("#explanation")
+    page.click("#btn-promote")
+    page.wait_for_selector("#incident-title")
+    assert "Authentication brute force" in page.inner_text("#incident-title")
+    assert "alerta_promovida" in page.inner_text("#timeline")
+
+    page.goto(stack + "/notifications")
+    deadline = time.time() + 30
+    while "HIGH: Authentication brute force" not in page.inner_text("#notification-list") and time.time() < deadline:
+        time.sleep(1)
+        page.reload()
+    notes = page.inner_text("#notification-list")
+    assert "HIGH: Authentication brute force" in notes and "CRITICAL: LSASS memory dump" in notes
+    assert "SNS" in notes  # each sent message shows its SNS message id
+    assert not csp_errors, csp_errors
     ctx.close()
