@@ -31,7 +31,7 @@ bench: $(STAMP)
 package: $(STAMP)
 	rm -rf dist && mkdir -p dist
 	$(BIN)/python -m detectors compile --rules detectors/rules/sigma --output detectors/rules/compiled.rules.pickle
-	$(BIN)/chalice package --stage $(STAGE) dist
+	$(BIN)/chalice package --stage $(STAGE) --merge-template infra/template.json dist
 	@echo "deployment package and CloudFormation template written to dist/"
 
 clean:

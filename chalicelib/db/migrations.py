@@ -275,8 +275,11 @@ def m0004_alerts_pipeline(db: Database) -> None:
     create_table(db, """CREATE TABLE IF NOT EXISTS estado_detectores (
         clave VARCHAR(255) NOT NULL PRIMARY KEY,
         valor MEDIUMTEXT NOT NULL,
-        expira DOUBLE NOT NULL
+        expira DOUBLE NOT NULL,
+        actualizado DOUBLE NOT NULL DEFAULT 0,
+        escritor VARCHAR(36) NULL
     )""")
+    add_index(db, "estado_detectores", "ix_estado_actualizado", "actualizado")
     create_table(db, """CREATE TABLE IF NOT EXISTS notificaciones (
         id INT PRIMARY KEY AUTO_INCREMENT,
         alerta_id INT NULL,

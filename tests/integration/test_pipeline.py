@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import time
 import uuid
 
 import pytest
@@ -154,7 +155,7 @@ class FailingDatabase:
 
 
 def test_database_down_mid_batch_redelivers_exactly_the_rest(stream, db, monkeypatch):
-    from chalicelib import config
+    from chalicelib import config, detector_state
     from chalicelib.pipeline import ingest
 
     monkeypatch.setenv("PIPELINE_CHUNK_RECORDS", "10")
@@ -167,6 +168,7 @@ def test_database_down_mid_batch_redelivers_exactly_the_rest(stream, db, monkeyp
     reference = [(r["regla_id"], r["entidad_clave"], r["conteo"]) for r in alert_rows(db)]
     for table in ("alertas", "registros_procesados", "estado_detectores", "notificaciones"):
         db.execute(f"DELETE FROM {table}")
+    detector_state.reset()  # this container's mirror of the windows must forget them too
 
     failing = FailingDatabase(db, fail_at=3)  # chunks 1 and 2 commit, chunk 3 meets the outage
     monkeypatch.setattr(ingest, "get_db", lambda: failing)
@@ -303,12 +305,34 @@ def test_shipper_splits_batches_at_500_records():
 
 
 def test_detector_state_survives_a_json_round_trip(db):
+    from chalicelib import detector_state
     from chalicelib.detector_state import DbStateStore
 
     st = DbStateStore(db)
     with db.transaction():
         st.put("w:1", {"n": 3, "items": {"22": 1, "80": 1}}, now=100.0, ttl=60)
         st.flush()
+    detector_state.reset()  # a new container: everything comes from the table
     fresh = DbStateStore(db)
     assert fresh.get("w:1", now=150.0) == {"n": 3, "items": {"22": 1, "80": 1}}
     assert fresh.get("w:1", now=161.0) is None  # expired at event time
+    # another container changes the window: the next chunk's sync sees it without a full reload
+    db.execute("UPDATE estado_detectores SET valor = %s, actualizado = %s, escritor = 'another-container' "
+               "WHERE clave = 'w:1'",
+               ('{"n": 9, "items": {}}', time.time()))
+    assert DbStateStore(db).get("w:1", now=150.0) == {"n": 9, "items": {}}
+
+
+def test_a_failed_chunk_leaves_no_window_ahead_of_the_alerts(db):
+    from chalicelib.detector_state import DbStateStore
+
+    st = DbStateStore(db)
+    try:
+        with db.transaction():
+            st.put("w:2", {"n": 1}, now=100.0, ttl=60)
+            st.flush()
+            raise RuntimeError("database lost mid-chunk")
+    except RuntimeError:
+        st.discard()
+    assert DbStateStore(db).get("w:2", now=120.0) is None
+
