@@ -42,7 +42,8 @@ def configure_env(data_dir: Path, moto_port: int) -> None:
     env.setdefault("DATABASE_URL", f"sqlite:///{data_dir / 'cyberincident.db'}")
     env.setdefault("SECRET_KEY", _secret(data_dir))
     env.setdefault("SECURE_COOKIES", "0")
-    env.setdefault("POWERTOOLS_METRICS_DISABLED", "1")  # EMF lines would drown the console; set 0 to see them
+    env.setdefault("POWERTOOLS_METRICS_DISABLED", "1")
+    env.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")  # one JSON line per batch is for CloudWatch, not a console  # EMF lines would drown the console; set 0 to see them
 
 
 def create_resources() -> None:

@@ -68,6 +68,8 @@ def handle(event: dict[str, Any]) -> dict[str, Any]:
     tel = Telemetry()
     if not records:
         return {"batchItemFailures": []}
+    plog = tel.logger()
+    plog.set_correlation_id(f"{records[0]['shard']}:{records[0]['seq']}")  # one id per batch, on every line
     failed: list[dict[str, Any]] = []
     try:
         by_shard: dict[str, list[dict[str, Any]]] = {}
@@ -93,7 +95,8 @@ def handle(event: dict[str, Any]) -> dict[str, Any]:
         notify.send_pending()
     except Exception:  # the outbox keeps them; the schedule retries
         log.exception("sending notifications failed")
-    tel.flush()
+    counts = tel.flush()
+    plog.info("batch done", extra={"records": len(records), "failed": len(failed), **counts})
     return {"batchItemFailures": [{"itemIdentifier": r["seq"]} for r in failed]}
 
 

@@ -5,9 +5,12 @@ without an API call. ``POWERTOOLS_METRICS_DISABLED=1`` silences them (the local 
 """
 from __future__ import annotations
 
+import logging
+import sys
 from typing import Any
 
 NAMESPACE = "CyberIncident"
+_LOGGER: Any = None
 
 
 class Telemetry:
@@ -15,6 +18,15 @@ class Telemetry:
         self.service = service
         self.counts: dict[str, float] = {}
         self.latencies: list[float] = []
+
+    def logger(self) -> Any:
+        """Powertools' JSON logger (level from ``POWERTOOLS_LOG_LEVEL``), shared by the container."""
+        from aws_lambda_powertools import Logger
+
+        global _LOGGER
+        if _LOGGER is None:
+            _LOGGER = Logger(service=self.service, logger_handler=_Stdout())
+        return _LOGGER
 
     def count(self, name: str, n: float) -> None:
         if n:
@@ -36,3 +48,15 @@ class Telemetry:
         if self.counts or self.latencies:
             metrics.flush_metrics()
         return dict(self.counts)
+
+
+class _Stdout(logging.StreamHandler):
+    """Writes to whatever ``sys.stdout`` is at the time (Lambda's, or a test's capture), not the one at creation."""
+
+    @property  # type: ignore[override]
+    def stream(self) -> Any:
+        return sys.stdout
+
+    @stream.setter
+    def stream(self, _value: Any) -> None:
+        pass

@@ -336,3 +336,23 @@ def test_a_failed_chunk_leaves_no_window_ahead_of_the_alerts(db):
         st.discard()
     assert DbStateStore(db).get("w:2", now=120.0) is None
 
+
+
+def test_each_batch_emits_emf_metrics_and_a_correlated_log_line(stream, db, capsys, monkeypatch):
+    from chalicelib.pipeline import ingest
+
+    monkeypatch.setenv("POWERTOOLS_METRICS_DISABLED", "0")
+    monkeypatch.setenv("POWERTOOLS_LOG_LEVEL", "INFO")
+    ship(brute_force_lines(12, 1.8e9) + [("srv-09", b"%%% not a log %%%")])
+    event = fetch_event(stream["name"])
+    capsys.readouterr()
+    ingest.handle(event)
+    docs = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith("{")]
+    emf = next(d for d in docs if "_aws" in d)
+    names = {m["Name"] for m in emf["_aws"]["CloudWatchMetrics"][0]["Metrics"]}
+    assert {"RecordsIn", "EventsIn", "ParseErrors", "RecordsToDLQ", "AlertsHigh", "EndToEndLatency"} <= names
+    value = lambda v: sum(v) if isinstance(v, list) else v  # noqa: E731  (EMF may carry a list of values)
+    assert value(emf["RecordsIn"]) == 13 and value(emf["RecordsToDLQ"]) == 1 and emf["_aws"]["CloudWatchMetrics"][0]["Namespace"] == "CyberIncident"
+    log = next(d for d in docs if d.get("message") == "batch done")
+    first = event["Records"][0]
+    assert log["correlation_id"] == first["eventID"] and log["records"] == 13 and log["failed"] == 0
