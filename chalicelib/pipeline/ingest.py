@@ -19,7 +19,7 @@ from ..config import get_settings
 from ..db import get_db
 from ..detector_state import DbStateStore
 from . import archive, dlq
-from .telemetry import Telemetry
+from .telemetry import Telemetry, tracer
 
 log = logging.getLogger(__name__)
 _detector: Any = None
@@ -70,6 +70,12 @@ def handle(event: dict[str, Any]) -> dict[str, Any]:
         return {"batchItemFailures": []}
     plog = tel.logger()
     plog.set_correlation_id(f"{records[0]['shard']}:{records[0]['seq']}")  # one id per batch, on every line
+    with tracer().provider.in_subsegment("## stream batch") as segment:
+        segment.put_annotation("records", len(records))
+        return _handle(records, tel, plog)
+
+
+def _handle(records: list[dict[str, Any]], tel: Telemetry, plog: Any) -> dict[str, Any]:
     failed: list[dict[str, Any]] = []
     try:
         by_shard: dict[str, list[dict[str, Any]]] = {}
@@ -80,7 +86,7 @@ def handle(event: dict[str, Any]) -> dict[str, Any]:
     except Exception as exc:  # without the archive nothing is committed: the whole batch comes again
         log.exception("archive failed")
         tel.count("ArchiveFailures", 1)
-        return _response(records, tel, reason=f"archive: {exc}")
+        return _response(records, tel, plog, reason=f"archive: {exc}")
     size = max(1, get_settings().chunk_records)
     for start in range(0, len(records), size):
         chunk = records[start:start + size]
@@ -100,9 +106,10 @@ def handle(event: dict[str, Any]) -> dict[str, Any]:
     return {"batchItemFailures": [{"itemIdentifier": r["seq"]} for r in failed]}
 
 
-def _response(records: list[dict[str, Any]], tel: Telemetry, reason: str) -> dict[str, Any]:
+def _response(records: list[dict[str, Any]], tel: Telemetry, plog: Any, reason: str) -> dict[str, Any]:
     tel.count("FailedRecords", len(records))
-    tel.flush()
+    plog.error("batch failed, every record will be redelivered", extra={"records": len(records), "reason": reason,
+                                                                        **tel.flush()})
     return {"batchItemFailures": [{"itemIdentifier": r["seq"]} for r in records]}
 
 

@@ -11,6 +11,18 @@ from typing import Any
 
 NAMESPACE = "CyberIncident"
 _LOGGER: Any = None
+_TRACER: Any = None
+
+
+def tracer() -> Any:
+    """Powertools' X-Ray tracer (boto3 and pymysql calls become subsegments); it switches itself off outside
+    Lambda, so tests and the local stack pay nothing. Created on first use: the web functions never load it."""
+    global _TRACER
+    if _TRACER is None:
+        from aws_lambda_powertools import Tracer
+
+        _TRACER = Tracer(service="pipeline", patch_modules=["boto3", "botocore", "pymysql"])
+    return _TRACER
 
 
 class Telemetry:

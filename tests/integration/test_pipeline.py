@@ -356,3 +356,21 @@ def test_each_batch_emits_emf_metrics_and_a_correlated_log_line(stream, db, caps
     log = next(d for d in docs if d.get("message") == "batch done")
     first = event["Records"][0]
     assert log["correlation_id"] == first["eventID"] and log["records"] == 13 and log["failed"] == 0
+
+
+def test_archive_unavailable_fails_the_whole_batch_and_commits_nothing(stream, db, monkeypatch):
+    from chalicelib import config
+    from chalicelib.pipeline import ingest
+
+    ship(brute_force_lines(12, 1.8e9))
+    event = fetch_event(stream["name"])
+    monkeypatch.setenv("LOGS_BUCKET", "no-such-bucket-here")
+    config.reset()
+    result = ingest.handle(event)
+    assert [f["itemIdentifier"] for f in result["batchItemFailures"]] == [
+        r["kinesis"]["sequenceNumber"] for r in event["Records"]]
+    assert db.scalar("SELECT COUNT(*) AS n FROM registros_procesados") == 0 and alert_rows(db) == []
+    monkeypatch.delenv("LOGS_BUCKET")
+    config.reset()
+    assert ingest.handle(event) == {"batchItemFailures": []}  # redelivered once S3 is back: processed once
+    assert db.scalar("SELECT COUNT(*) AS n FROM registros_procesados") == 12
