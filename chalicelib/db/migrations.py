@@ -265,13 +265,15 @@ def m0004_alerts_pipeline(db: Database) -> None:
                        ("ix_alertas_entidad", "entidad_clave"), ("ix_alertas_dispositivo", "dispositivo"),
                        ("ix_alertas_incidente", "incidente_id")):
         add_index(db, "alertas", name, cols)
-    create_table(db, """CREATE TABLE IF NOT EXISTS registros_procesados (
+    # Per shard and partition key (Kinesis keeps each key's records in order, even with a parallelization
+    # factor), the highest sequence number whose effects are committed: a bounded table, no per-record rows.
+    create_table(db, """CREATE TABLE IF NOT EXISTS progreso_flujo (
         fuente VARCHAR(100) NOT NULL,
+        clave VARCHAR(256) NOT NULL,
         secuencia VARCHAR(130) NOT NULL,
         fecha TIMESTAMP DEFAULT CURRENT_TIMESTAMP,
-        PRIMARY KEY (fuente, secuencia)
+        PRIMARY KEY (fuente, clave)
     )""")
-    add_index(db, "registros_procesados", "ix_registros_fecha", "fecha")
     create_table(db, """CREATE TABLE IF NOT EXISTS estado_detectores (
         clave VARCHAR(255) NOT NULL PRIMARY KEY,
         valor MEDIUMTEXT NOT NULL,

@@ -1,8 +1,9 @@
 """The Kinesis handler: decode → parse → archive → detect → alerts → notifications → metrics.
 
-Exactly-once in effect, on an at-least-once stream: every record's (shard, sequence) is marked in
-``registros_procesados`` in the same transaction as the alerts and detector state it produced, so a replayed
-record is skipped and a replayed batch changes nothing. Records are committed in chunks; when the database
+Exactly-once in effect, on an at-least-once stream: Kinesis keeps each partition key's records in order, so
+``progreso_flujo`` holds, per shard and partition key, the highest sequence number whose alerts and detector
+state are committed, moved in the same transaction; a replayed record is at or below it and is skipped, so a
+replayed batch changes nothing. Records are committed in chunks; when the database
 fails, the records not yet committed are returned in ``batchItemFailures`` and redelivered. A record that can
 never succeed (malformed, oversize) is parked in the dead-letter queue with its reason.
 """
@@ -18,6 +19,7 @@ from .. import alerts, notify, suppressions
 from ..config import get_settings
 from ..db import get_db
 from ..detector_state import DbStateStore
+from ..timeutil import now_str
 from . import archive, dlq
 from .telemetry import Telemetry, tracer
 
@@ -121,8 +123,8 @@ def _commit_chunk(chunk: list[dict[str, Any]], tel: Telemetry) -> None:
     det = detector()
     try:
         with db.transaction():
-            done = _already_processed(db, chunk)
-            fresh = [r for r in chunk if (r["shard"], r["seq"]) not in done]
+            done = _progress(db, chunk)
+            fresh = [r for r in chunk if int(r["seq"]) > done.get((r["shard"], r["device"] or ""), -1)]
             events: list[Any] = []
             for r in fresh:
                 if r["problem"]:
@@ -142,9 +144,7 @@ def _commit_chunk(chunk: list[dict[str, Any]], tel: Telemetry) -> None:
             created = alerts.store(found, suppressions.active())
             notify.enqueue(created)
             state.flush()
-            if fresh:
-                db.executemany("INSERT INTO registros_procesados (fuente, secuencia) VALUES (%s, %s)",
-                               [(r["shard"], r["seq"]) for r in fresh])
+            _advance(db, done, fresh)
     except Exception:
         state.discard()
         raise
@@ -157,14 +157,34 @@ def _commit_chunk(chunk: list[dict[str, Any]], tel: Telemetry) -> None:
         tel.latency(time.time() - min(e["_ts"] for e in events))
 
 
-def _already_processed(db: Any, chunk: list[dict[str, Any]]) -> set[tuple[str, str]]:
-    out: set[tuple[str, str]] = set()
-    by_shard: dict[str, list[str]] = {}
+def _progress(db: Any, chunk: list[dict[str, Any]]) -> dict[tuple[str, str], int]:
+    """The committed high-water mark of each (shard, partition key) in the chunk."""
+    out: dict[tuple[str, str], int] = {}
+    by_shard: dict[str, set[str]] = {}
     for r in chunk:
-        by_shard.setdefault(r["shard"], []).append(r["seq"])
-    for shard, seqs in by_shard.items():
-        marks = ", ".join(["%s"] * len(seqs))
-        for row in db.query(f"SELECT secuencia FROM registros_procesados WHERE fuente = %s AND secuencia IN ({marks})",
-                            (shard, *seqs)):
-            out.add((shard, row["secuencia"]))
+        by_shard.setdefault(r["shard"], set()).add(r["device"] or "")
+    for shard, keys in by_shard.items():
+        keys_l = sorted(keys)
+        for i in range(0, len(keys_l), 500):
+            part = keys_l[i:i + 500]
+            marks = ", ".join(["%s"] * len(part))
+            for row in db.query(f"SELECT clave, secuencia FROM progreso_flujo WHERE fuente = %s AND clave IN ({marks})",
+                                (shard, *part)):
+                out[(shard, row["clave"])] = int(row["secuencia"])
     return out
+
+
+def _advance(db: Any, done: dict[tuple[str, str], int], fresh: list[dict[str, Any]]) -> None:
+    """Move the marks past the records just committed (inside the chunk's transaction)."""
+    high: dict[tuple[str, str], int] = {}
+    for r in fresh:
+        key = (r["shard"], r["device"] or "")
+        high[key] = max(high.get(key, 0), int(r["seq"]))
+    now = now_str()
+    for (shard, key), seq in sorted(high.items()):
+        if (shard, key) in done:
+            db.execute("UPDATE progreso_flujo SET secuencia = %s, fecha = %s WHERE fuente = %s AND clave = %s",
+                       (str(seq), now, shard, key))
+        else:
+            db.execute("INSERT INTO progreso_flujo (fuente, clave, secuencia, fecha) VALUES (%s, %s, %s, %s)",
+                       (shard, key, str(seq), now))

@@ -1,7 +1,7 @@
 """The schedule's work (every few minutes in AWS, every few seconds under ``make run``).
 
 Devices that went silent (flatline), the digest of throttled notifications, retries of unsent ones, and
-retention of processed-record marks and expired detector windows.
+retention of the stream progress marks and expired detector windows.
 """
 from __future__ import annotations
 
@@ -40,6 +40,7 @@ def run(now: float | None = None, digest: bool = True) -> dict[str, Any]:
     out["flatline_alerts"] = len(created)
     out["digest"] = notify.send_digest() if digest else None
     out["notifications"] = notify.send_pending()
-    out["marks_purged"] = db.execute("DELETE FROM registros_procesados WHERE fecha < %s", (ago_str(MARK_RETENTION_S),))[1]
+    # a partition key idle for longer than the stream keeps records cannot be replayed: its mark can go
+    out["marks_purged"] = db.execute("DELETE FROM progreso_flujo WHERE fecha < %s", (ago_str(MARK_RETENTION_S),))[1]
     out["windows_purged"] = purge_expired(db, now)
     return out

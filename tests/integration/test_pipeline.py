@@ -86,6 +86,10 @@ def alert_rows(db) -> list[dict]:
     return db.query("SELECT regla_id, huella, entidad_clave, conteo, primera_vez, ultima_vez FROM alertas ORDER BY huella")
 
 
+def progress(db) -> dict[str, int]:
+    return {r["clave"]: int(r["secuencia"]) for r in db.query("SELECT clave, secuencia FROM progreso_flujo")}
+
+
 def archived(key_prefix: str = "logs/") -> dict[str, list[dict]]:
     from chalicelib import aws, config
 
@@ -166,7 +170,7 @@ def test_database_down_mid_batch_redelivers_exactly_the_rest(stream, db, monkeyp
 
     ingest.handle(event)  # the reference: an undisturbed run
     reference = [(r["regla_id"], r["entidad_clave"], r["conteo"]) for r in alert_rows(db)]
-    for table in ("alertas", "registros_procesados", "estado_detectores", "notificaciones"):
+    for table in ("alertas", "progreso_flujo", "estado_detectores", "notificaciones"):
         db.execute(f"DELETE FROM {table}")
     detector_state.reset()  # this container's mirror of the windows must forget them too
 
@@ -174,13 +178,13 @@ def test_database_down_mid_batch_redelivers_exactly_the_rest(stream, db, monkeyp
     monkeypatch.setattr(ingest, "get_db", lambda: failing)
     result = ingest.handle(event)
     assert [f["itemIdentifier"] for f in result["batchItemFailures"]] == seqs[20:]
-    assert db.scalar("SELECT COUNT(*) AS n FROM registros_procesados") == 20
+    assert progress(db) == {"srv-03": int(seqs[19])}  # committed up to the 20th record, no further
 
     monkeypatch.setattr(ingest, "get_db", lambda: db)  # recovery: Lambda redelivers from the first failure
     redelivery = {"Records": [r for r in event["Records"] if r["kinesis"]["sequenceNumber"] in set(seqs[20:])]}
     assert ingest.handle(redelivery) == {"batchItemFailures": []}
     assert [(r["regla_id"], r["entidad_clave"], r["conteo"]) for r in alert_rows(db)] == reference
-    assert db.scalar("SELECT COUNT(*) AS n FROM registros_procesados") == 50
+    assert progress(db) == {"srv-03": int(seqs[-1])}
 
 
 def test_malformed_and_oversize_records_go_to_the_dead_letter_queue(stream, db, monkeypatch):
@@ -203,8 +207,11 @@ def test_malformed_and_oversize_records_go_to_the_dead_letter_queue(stream, db, 
     assert any(p["data"] == "%%% this is not a log line %%%" and p["device"] == "srv-09" for p in parked)
     # the rest of the batch was processed: the brute force is there, every record is marked done
     assert any(r["regla_id"] == "ci-anomaly-brute-force" for r in alert_rows(db))
-    assert db.scalar("SELECT COUNT(*) AS n FROM registros_procesados") == len(event["Records"])
-
+    assert progress(db) == {"srv-03": int(event["Records"][-1]["kinesis"]["sequenceNumber"]),
+                            "srv-09": max(int(r["kinesis"]["sequenceNumber"]) for r in event["Records"]
+                                          if r["kinesis"]["partitionKey"] == "srv-09")}
+    assert ingest.handle(event) == {"batchItemFailures": []}
+    assert drain(stream["dlq"]) == []  # a replay parks nothing twice
 
 def test_a_thousand_failures_make_one_email_and_one_digest_entry(stream, db):
     from chalicelib import notify
@@ -369,8 +376,25 @@ def test_archive_unavailable_fails_the_whole_batch_and_commits_nothing(stream, d
     result = ingest.handle(event)
     assert [f["itemIdentifier"] for f in result["batchItemFailures"]] == [
         r["kinesis"]["sequenceNumber"] for r in event["Records"]]
-    assert db.scalar("SELECT COUNT(*) AS n FROM registros_procesados") == 0 and alert_rows(db) == []
+    assert progress(db) == {} and alert_rows(db) == []
     monkeypatch.delenv("LOGS_BUCKET")
     config.reset()
     assert ingest.handle(event) == {"batchItemFailures": []}  # redelivered once S3 is back: processed once
-    assert db.scalar("SELECT COUNT(*) AS n FROM registros_procesados") == 12
+    assert progress(db) == {"srv-03": int(event["Records"][-1]["kinesis"]["sequenceNumber"])}
+
+
+def test_the_schedule_reports_a_device_that_went_silent_once(stream, db):
+    from chalicelib.pipeline import ingest, scheduled
+
+    ship(brute_force_lines(12, 1.8e9, step=5.0))
+    ingest.handle(fetch_event(stream["name"]))
+    last = max(r["ultima_vez"] for r in alert_rows(db))
+    from chalicelib.timeutil import parse
+
+    silent_since = parse(last).timestamp()
+    first = scheduled.run(now=silent_since + 3600)
+    assert first["flatline_alerts"] == 1
+    flat = [r for r in alert_rows(db) if r["regla_id"] == "ci-anomaly-flatline"]
+    assert len(flat) == 1 and flat[0]["entidad_clave"] == "device=srv-03"
+    assert any("Device stopped sending" in m["Subject"] for m in drain(stream["inbox"]))
+    assert scheduled.run(now=silent_since + 7200)["flatline_alerts"] == 0  # said once, not every five minutes
