@@ -299,6 +299,11 @@ def api_lift_suppression(suppression_id):
     return alerts_api.lift_suppression(req(), suppression_id)
 
 
+@app.route("/api/stats", methods=["GET"])
+def api_stats():
+    return alerts_api.get_stats(req())
+
+
 @app.route("/api/notifications", methods=["GET"])
 def api_notifications():
     return alerts_api.list_notifications(req())

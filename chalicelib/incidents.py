@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import catalogs, history, users
+from . import catalogs, history, metrics, users
 from .history import positive_int
 from .db import get_db
 from .errors import NotFound, ValidationError
@@ -130,6 +130,7 @@ def update(incident_id: int, data: dict[str, Any], actor: str) -> dict[str, Any]
                 action = "reapertura" if catalogs.is_reopen(old, new) else "cambio_estado"
                 history.record(incident_id, actor, action, reason or f"{old} → {new}", field="estado", old=old, new=new,
                                when=now)
+                metrics.refresh(incident_id)
             else:
                 action = "asignacion" if name == "assignee" else "modificacion"
                 history.record(incident_id, actor, action, None, field=FIELDS[name], old=old, new=new, when=now)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .. import alerts, notify, suppressions
+from .. import alerts, notify, stats, suppressions
 from ..errors import ValidationError
 from ..web import http
 from ..web.guard import api
@@ -73,3 +73,8 @@ def lift_suppression(req: Any, user: dict[str, Any], suppression_id: str) -> dic
 @api("viewer")
 def list_notifications(req: Any, user: dict[str, Any]) -> dict[str, Any]:
     return notify.search(http.query(req))
+
+
+@api("viewer")
+def get_stats(req: Any, user: dict[str, Any]) -> dict[str, Any]:
+    return stats.compute(http.query(req))

@@ -314,11 +314,28 @@ def m0004_alerts_pipeline(db: Database) -> None:
     add_index(db, "silencios", "ix_silencios_expira", "activo, expira")
 
 
+def m0005_response_metrics(db: Database) -> None:
+    for col, ddl in (("fecha_reconocimiento", "TIMESTAMP NULL"), ("fecha_contencion", "TIMESTAMP NULL"),
+                     ("fecha_resolucion", "TIMESTAMP NULL"), ("seg_reconocer", "INT NULL"),
+                     ("seg_contener", "INT NULL"), ("seg_resolver", "INT NULL")):
+        add_column(db, "incidentes", col, ddl)
+    for name, cols in (("ix_incidentes_sev_reconocer", "severidad, seg_reconocer"),
+                       ("ix_incidentes_sev_contener", "severidad, seg_contener"),
+                       ("ix_incidentes_sev_resolver", "severidad, seg_resolver"),
+                       ("ix_incidentes_tipo_fecha", "tipo, fecha_creacion")):
+        add_index(db, "incidentes", name, cols)
+    add_index(db, "alertas", "ix_alertas_primera", "primera_vez")
+    from ..metrics import backfill
+
+    backfill(db)
+
+
 MIGRATIONS: list[tuple[int, str, Callable[[Database], None]]] = [
     (1, "seed schema", m0001_seed),
     (2, "users, catalogues, history details, indexes", m0002_users_catalogs_history),
     (3, "evidence state, hashes and custody log", m0003_evidence_custody),
     (4, "alerts, notifications, suppressions, detector state, processed records", m0004_alerts_pipeline),
+    (5, "response-time milestones of incidents", m0005_response_metrics),
 ]
 
 

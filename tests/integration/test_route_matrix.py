@@ -66,6 +66,7 @@ ROUTES = [
     ("POST", "/api/suppressions", "analyst", "api"),
     ("DELETE", "/api/suppressions/{suppression_id}", "analyst", "api"),
     ("GET", "/api/notifications", "viewer", "api"),
+    ("GET", "/api/stats", "viewer", "api"),
 ]
 
 

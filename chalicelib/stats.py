@@ -1,0 +1,170 @@
+"""The figures of the dashboard, the reports page and ``GET /api/stats``: one function, the same filters.
+
+Everything is an aggregate query on indexed columns (response times are stored per incident by
+:mod:`chalicelib.metrics`); medians take one ordered, offset read per group instead of loading rows.
+"""
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import orjson
+
+from .alerts import SEVERITIES
+from .catalogs import STATUSES
+from .db import get_db
+from .errors import ValidationError
+from .timeutil import db_str, parse_user_date, utcnow
+
+METRICS = {"mtta": "seg_reconocer", "mttc": "seg_contener", "mttr": "seg_resolver"}
+DEFAULT_DAYS = 30
+MAX_DAYS = 366 * 3
+TOP = 10
+
+
+def _period(params: dict[str, Any], errors: dict[str, str]) -> tuple[str, str]:
+    now = utcnow()
+    start, end = db_str(now - timedelta(days=DEFAULT_DAYS)), db_str(now)
+    for key, end_of_day in (("date_from", False), ("date_to", True)):
+        if params.get(key):
+            try:
+                value = parse_user_date(str(params[key]), end=end_of_day)
+            except ValueError:
+                errors[key] = "expected YYYY-MM-DD or ISO 8601"
+                continue
+            if key == "date_from":
+                start = value
+            else:
+                end = value
+    if not errors and start > end:
+        errors["date_from"] = "must not be after date_to"
+    return start, end
+
+
+def filters(params: dict[str, Any]) -> dict[str, Any]:
+    """Validated filters: period (default the last 30 days), type, severity, status, assignee."""
+    errors: dict[str, str] = {}
+    start, end = _period(params, errors)
+    out: dict[str, Any] = {"date_from": start, "date_to": end}
+    if params.get("severity"):
+        if params["severity"] not in SEVERITIES:
+            errors["severity"] = f"one of {', '.join(SEVERITIES)}"
+        out["severity"] = params["severity"]
+    if params.get("status"):
+        if params["status"] not in STATUSES:
+            errors["status"] = f"one of {', '.join(STATUSES)}"
+        out["status"] = params["status"]
+    for key in ("type", "assignee"):
+        if params.get(key):
+            out[key] = str(params[key])[:100]
+    if errors:
+        raise ValidationError("Filtros no válidos / Invalid filters", errors)
+    return out
+
+
+def _incident_where(f: dict[str, Any], period: bool = True) -> tuple[str, list[Any]]:
+    where, args = [], []
+    if period:
+        where.append("fecha_creacion BETWEEN %s AND %s")
+        args += [f["date_from"], f["date_to"]]
+    for key, col in (("type", "tipo"), ("severity", "severidad"), ("status", "estado"), ("assignee", "asignado_a")):
+        if f.get(key):
+            where.append(f"{col} = %s")
+            args.append(f[key])
+    return (" WHERE " + " AND ".join(where)) if where else "", args
+
+
+def _alert_where(f: dict[str, Any]) -> tuple[str, list[Any]]:
+    where, args = ["primera_vez BETWEEN %s AND %s", "silencio_id IS NULL"], [f["date_from"], f["date_to"]]
+    if f.get("severity"):
+        where.append("severidad = %s")
+        args.append(f["severity"])
+    return " WHERE " + " AND ".join(where), args
+
+
+def _week(col: str) -> str:
+    if get_db().kind == "mysql":
+        return f"DATE(DATE_SUB({col}, INTERVAL WEEKDAY({col}) DAY))"
+    return f"date({col}, '-' || ((CAST(strftime('%w', {col}) AS INTEGER) + 6) % 7) || ' days')"
+
+
+def _median(col: str, where: str, args: list[Any], n: int) -> float | None:
+    if n == 0:
+        return None
+    db, mid = get_db(), (n - 1) // 2
+    take = 2 if n % 2 == 0 else 1
+    rows = db.query(f"SELECT {col} AS v FROM incidentes{where} AND {col} IS NOT NULL ORDER BY {col} "
+                    f"LIMIT %s OFFSET %s", (*args, take, mid))
+    vals = [float(r["v"]) for r in rows]
+    return sum(vals) / len(vals) if vals else None
+
+
+def response_times(f: dict[str, Any]) -> dict[str, Any]:
+    """Mean and median seconds to acknowledge, contain and resolve, overall and per severity and type."""
+    db = get_db()
+    where, args = _incident_where(f)
+    out: dict[str, Any] = {}
+    for name, col in METRICS.items():
+        row = db.one(f"SELECT COUNT({col}) AS n, AVG({col}) AS mean FROM incidentes{where}", args)
+        n = int(row["n"] or 0)
+        entry = {"n": n, "mean_s": _num(row["mean"]), "median_s": _median(col, where, args, n)}
+        for dim, dcol in (("by_severity", "severidad"), ("by_type", "tipo")):
+            groups = db.query(f"SELECT {dcol} AS k, COUNT({col}) AS n, AVG({col}) AS mean FROM incidentes{where} "
+                              f"GROUP BY {dcol} ORDER BY {dcol}", args)
+            entry[dim] = {g["k"]: {"n": int(g["n"] or 0), "mean_s": _num(g["mean"]),
+                                   "median_s": _median(col, f"{where} AND {dcol} = %s", [*args, g["k"]],
+                                                       int(g["n"] or 0))} for g in groups if int(g["n"] or 0)}
+        out[name] = entry
+    return out
+
+
+def _num(v: Any) -> float | None:
+    return None if v is None else round(float(v), 1)
+
+
+def compute(params: dict[str, Any]) -> dict[str, Any]:
+    f = filters(params)
+    db = get_db()
+    iw, ia = _incident_where(f)
+    open_where, open_args = _incident_where({**f, "status": None}, period=False)
+    open_clause = (open_where + " AND " if open_where else " WHERE ") + "estado NOT IN ('Resuelto', 'Cerrado')"
+    open_by_sev = {r["k"]: int(r["n"]) for r in db.query(
+        f"SELECT severidad AS k, COUNT(*) AS n FROM incidentes{open_clause} GROUP BY severidad", open_args)}
+    weekly = db.query(f"SELECT {_week('fecha_creacion')} AS w, tipo AS k, COUNT(*) AS n FROM incidentes{iw} "
+                      f"GROUP BY w, tipo ORDER BY w, tipo", ia)
+    created = int(db.scalar(f"SELECT COUNT(*) AS n FROM incidentes{iw}", ia) or 0)
+    aw, aa = _alert_where(f)
+    daily = db.query(f"SELECT DATE(primera_vez) AS d, severidad AS k, COUNT(*) AS n FROM alertas{aw} "
+                     f"GROUP BY d, severidad ORDER BY d, severidad", aa)
+    rules = db.query(
+        f"SELECT regla_id, MAX(titulo) AS titulo, COUNT(*) AS n, SUM(conteo) AS events, "
+        f"SUM(CASE WHEN estado = 'escalada' THEN 1 ELSE 0 END) AS escalated, "
+        f"SUM(CASE WHEN estado = 'descartada' THEN 1 ELSE 0 END) AS dismissed "
+        f"FROM alertas{aw} GROUP BY regla_id ORDER BY n DESC, regla_id LIMIT {TOP}", aa)
+    entities = db.query(f"SELECT entidad_clave AS k, COUNT(*) AS n, SUM(conteo) AS events FROM alertas{aw} "
+                        f"GROUP BY entidad_clave ORDER BY n DESC, entidad_clave LIMIT {TOP}", aa)
+    techniques: dict[str, int] = {}
+    for r in db.query(f"SELECT tecnicas AS t, COUNT(*) AS n FROM alertas{aw} GROUP BY tecnicas", aa):
+        for t in orjson.loads(r["t"] or "[]"):
+            if str(t).upper().startswith("T"):
+                techniques[str(t).upper()] = techniques.get(str(t).upper(), 0) + int(r["n"])
+    alert_total = sum(int(r["n"]) for r in daily)
+    return {
+        "filters": f,
+        "incidents": {"created": created, "open_by_severity": open_by_sev, "open": sum(open_by_sev.values()),
+                      "per_week_by_type": [{"week": str(r["w"])[:10], "type": r["k"], "count": int(r["n"])}
+                                           for r in weekly]},
+        "response_times": response_times(f),
+        "alerts": {"created": alert_total,
+                   "per_day_by_severity": [{"day": str(r["d"])[:10], "severity": r["k"], "count": int(r["n"])}
+                                           for r in daily],
+                   "top_rules": [{"rule_id": r["regla_id"], "title": r["titulo"], "alerts": int(r["n"]),
+                                  "events": int(r["events"] or 0), "escalated": int(r["escalated"] or 0),
+                                  "dismissed": int(r["dismissed"] or 0),
+                                  "conversion_rate": round(int(r["escalated"] or 0) / int(r["n"]), 3),
+                                  "dismissal_rate": round(int(r["dismissed"] or 0) / int(r["n"]), 3)} for r in rules],
+                   "top_entities": [{"entity_key": r["k"], "alerts": int(r["n"]), "events": int(r["events"] or 0)}
+                                    for r in entities],
+                   "attack_techniques": [{"technique": k, "alerts": v} for k, v in
+                                         sorted(techniques.items(), key=lambda kv: (-kv[1], kv[0]))]},
+    }
