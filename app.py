@@ -7,7 +7,7 @@ from chalicelib.api import alerts as alerts_api
 from chalicelib.api import evidence as evidence_api
 from chalicelib.config import get_settings
 from chalicelib.pipeline import ingest, scheduled
-from chalicelib.web import alert_pages, evidence_pages, http, pages
+from chalicelib.web import alert_pages, evidence_pages, http, pages, report_pages
 
 app = Chalice(app_name="cyberincident")
 app.api.binary_types = ["application/octet-stream", "application/pdf", "image/png"]
@@ -59,7 +59,27 @@ def preferences():
 
 @app.route("/", methods=["GET"])
 def dashboard():
-    return pages.dashboard(req())
+    return report_pages.dashboard(req())
+
+
+@app.route("/reports", methods=["GET"])
+def reports():
+    return report_pages.reports(req())
+
+
+@app.route("/reports/export", methods=["GET"])
+def report_export():
+    return report_pages.export(req())
+
+
+@app.route("/incidents/{incident_id}/report", methods=["GET"])
+def incident_report(incident_id):
+    return report_pages.incident_report_page(req(), incident_id)
+
+
+@app.route("/incidents/{incident_id}/report.pdf", methods=["GET"])
+def incident_report_pdf(incident_id):
+    return report_pages.incident_report_pdf(req(), incident_id)
 
 
 @app.route("/incidents", methods=["GET"])
@@ -302,6 +322,11 @@ def api_lift_suppression(suppression_id):
 @app.route("/api/stats", methods=["GET"])
 def api_stats():
     return alerts_api.get_stats(req())
+
+
+@app.route("/api/exports/{kind}", methods=["GET"])
+def api_export(kind):
+    return alerts_api.create_export(req(), kind)
 
 
 @app.route("/api/notifications", methods=["GET"])

@@ -78,3 +78,12 @@ def list_notifications(req: Any, user: dict[str, Any]) -> dict[str, Any]:
 @api("viewer")
 def get_stats(req: Any, user: dict[str, Any]) -> dict[str, Any]:
     return stats.compute(http.query(req))
+
+
+@api("viewer")
+def create_export(req: Any, user: dict[str, Any], kind: str) -> dict[str, Any]:
+    """``GET /api/exports/{kind}?format=csv|json&date_from=…`` → a short-lived link to the file in S3."""
+    from .. import exports
+
+    q = http.query(req)
+    return exports.create(kind, q.pop("format", "csv"), q, user["nombre_usuario"])

@@ -57,15 +57,6 @@ def set_language(req: Any, ctx: dict[str, Any]) -> Any:
 
 
 @page("viewer")
-def dashboard(req: Any, ctx: dict[str, Any]) -> Any:
-    counts = incidents.counts()
-    recent = history.search({"per_page": 10})["items"]
-    open_total = sum(n for s, n in counts["status"].items() if s not in ("Resuelto", "Cerrado"))
-    return render(req, ctx, "dashboard.html", counts=counts, statuses=catalogs.STATUSES, open_total=open_total,
-                  severities=catalogs.values("severidad"), recent=recent)
-
-
-@page("viewer")
 def incident_list(req: Any, ctx: dict[str, Any]) -> Any:
     q = {k: v for k, v in http.query(req).items() if v}
     try:

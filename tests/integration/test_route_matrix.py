@@ -67,6 +67,11 @@ ROUTES = [
     ("DELETE", "/api/suppressions/{suppression_id}", "analyst", "api"),
     ("GET", "/api/notifications", "viewer", "api"),
     ("GET", "/api/stats", "viewer", "api"),
+    ("GET", "/api/exports/{kind}", "viewer", "api"),
+    ("GET", "/reports", "viewer", "page"),
+    ("GET", "/reports/export", "viewer", "page"),
+    ("GET", "/incidents/{incident_id}/report", "viewer", "page"),
+    ("GET", "/incidents/{incident_id}/report.pdf", "viewer", "page"),
 ]
 
 
@@ -127,7 +132,7 @@ def env(request, tmp_path_factory, moto_server):
 @pytest.mark.parametrize("method,path,minimum,kind", ROUTES, ids=[f"{m} {p}" for m, p, _, _ in ROUTES])
 def test_route_requires_its_role(env, method, path, minimum, kind, role):
     api, sessions, ids = env
-    url = path.format(name="app.css", **ids)
+    url = path.format(name="app.css", kind="incidents", **ids)
     headers = {}
     if kind == "api":
         if role != "anonymous":

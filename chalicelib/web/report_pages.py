@@ -1,0 +1,81 @@
+"""Dashboard, reports page with exports, and the printable incident report (HTML and PDF)."""
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlencode
+
+from chalice import Response
+
+from .. import catalogs, exports, history, incident_report, incidents, stats
+from ..alerts import SEVERITIES
+from ..errors import NotFound, ValidationError
+from . import http
+from .charts import SEVERITY_COLOURS, series_table, stacked_bars
+from .guard import page
+from .render import render
+
+FILTERS = ("date_from", "date_to", "type", "severity", "status", "assignee")
+
+
+def _charts(s: dict[str, Any], t_alerts: str, t_incidents: str) -> dict[str, Any]:
+    days, sev, daily = series_table(s["alerts"]["per_day_by_severity"], "day", "severity")
+    sev = [x for x in SEVERITIES if x in sev]
+    weeks, types, weekly = series_table(s["incidents"]["per_week_by_type"], "week", "type")
+    return {"alerts_chart": stacked_bars("chart-alerts", t_alerts, days, sev, daily, colours=SEVERITY_COLOURS),
+            "incidents_chart": stacked_bars("chart-incidents", t_incidents, weeks, types, weekly)}
+
+
+def _stats(req: Any) -> tuple[dict[str, str], dict[str, Any] | None, dict[str, str]]:
+    q = {k: v for k, v in http.query(req).items() if v and k in FILTERS}
+    try:
+        return q, stats.compute(q), {}
+    except ValidationError as err:
+        return q, None, err.details
+
+
+@page("viewer")
+def dashboard(req: Any, ctx: dict[str, Any]) -> Any:
+    q, s, errors = _stats(req)
+    recent = history.search({"per_page": 10})["items"]
+    return render(req, ctx, "dashboard.html", s=s, q=q, errors=errors, recent=recent, severities=SEVERITIES,
+                  duration=incident_report.duration, counts=incidents.counts(), statuses=catalogs.STATUSES,
+                  **(_charts(s, "alerts", "incidents") if s else {}))
+
+
+@page("viewer")
+def reports(req: Any, ctx: dict[str, Any]) -> Any:
+    q, s, errors = _stats(req)
+    return render(req, ctx, "reports.html", s=s, q=q, errors=errors, severities=SEVERITIES,
+                  types=catalogs.values("tipo"), statuses=catalogs.STATUSES, duration=incident_report.duration,
+                  export_links=[(k, f, "/reports/export?" + urlencode({**q, "kind": k, "format": f}))
+                                for k in exports.KINDS for f in exports.FORMATS],
+                  **(_charts(s, "alerts", "incidents") if s else {}))
+
+
+@page("viewer")
+def export(req: Any, ctx: dict[str, Any]) -> Any:
+    query = http.query(req)
+    params = {k: v for k, v in query.items() if v and k in FILTERS}
+    result = exports.create(query.get("kind", "incidents"), query.get("format", "csv"), params, ctx["user"]["nombre_usuario"])
+    return Response(body="", status_code=303, headers={"Location": result["url"]})
+
+
+def _incident_id(value: str) -> int:
+    if not str(value).isdigit():
+        raise NotFound("Incidente no encontrado / Incident not found")
+    return int(value)
+
+
+@page("viewer")
+def incident_report_page(req: Any, ctx: dict[str, Any], incident_id: str) -> Any:
+    report = incident_report.gather(_incident_id(incident_id))
+    return render(req, ctx, "incident_report.html", r=report, duration=incident_report.duration)
+
+
+@page("viewer")
+def incident_report_pdf(req: Any, ctx: dict[str, Any], incident_id: str) -> Any:
+    """Rendered to the reports bucket and handed over by a short-lived link: API Gateway returns binary bodies
+    only when the browser's Accept header names their type, which a plain link does not."""
+    iid = _incident_id(incident_id)
+    link = incident_report.publish_pdf(iid, ctx["user"]["nombre_usuario"])
+    return Response(body="", status_code=303, headers={"Location": link["url"]})
