@@ -13,7 +13,7 @@ import orjson
 from . import history, incidents
 from .db import get_db
 from .errors import Conflict, NotFound, ValidationError
-from .history import positive_int
+from .history import as_id, positive_int
 from .timeutil import FMT, iso, now_str, parse_user_date
 
 STATES = {"new": "nueva", "acknowledged": "reconocida", "dismissed": "descartada", "escalated": "escalada"}
@@ -71,7 +71,8 @@ def store(found: Iterable[Any], silences: list[dict[str, Any]] | None = None) ->
     for i in range(0, len(prints), 500):
         part = prints[i:i + 500]
         marks = ", ".join(["%s"] * len(part))
-        for r in db.query(f"SELECT id, huella, conteo, primera_vez, ultima_vez, muestras FROM alertas "
+        for r in db.query(f"SELECT id, huella, conteo, primera_vez, ultima_vez, muestras, silencio_id, regla_id, "
+                          f"entidad_clave FROM alertas "
                           f"WHERE huella IN ({marks})", part):
             existing[r["huella"]] = r
     created, updates, now = [], [], now_str()
@@ -83,6 +84,11 @@ def store(found: Iterable[Any], silences: list[dict[str, Any]] | None = None) ->
                 samples += a.samples[: MAX_SAMPLES - len(samples)]
             updates.append((a.count, ts_str(a.first_seen), ts_str(a.last_seen), orjson.dumps(samples, default=str)
                             .decode(), now, row["id"]))
+            if row.get("silencio_id") and not suppressions.matching(silences, a.rule_id, row["entidad_clave"]):
+                # the silence was lifted or ran out and the activity goes on: the alert comes back, and is notified
+                db.execute("UPDATE alertas SET silencio_id = NULL WHERE id = %s", (row["id"],))
+                row["silencio_id"] = None
+                created.append({"id": row["id"], "alert": a, "entity_key": row["entidad_clave"], "suppressed": False})
             continue
         key = entity_key(a.entity)
         silence = suppressions.matching(silences, a.rule_id, key)
@@ -95,7 +101,8 @@ def store(found: Iterable[Any], silences: list[dict[str, Any]] | None = None) ->
             "INSERT INTO alertas (huella, regla_id, titulo, severidad, entidad, entidad_clave, dispositivo, tecnicas, "
             "explicacion, muestras, conteo, primera_vez, ultima_vez, origen, silencio_id, fecha_creacion, "
             "fecha_actualizacion) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)", values)
-        existing[a.fingerprint] = {"id": aid, "huella": a.fingerprint, "muestras": values[9]}
+        existing[a.fingerprint] = {"id": aid, "huella": a.fingerprint, "muestras": values[9],
+                                   "silencio_id": values[14], "entidad_clave": key}
         created.append({"id": aid, "alert": a, "entity_key": key, "suppressed": silence is not None})
     if updates:
         db.executemany("UPDATE alertas SET conteo = conteo + %s, primera_vez = LEAST(primera_vez, %s), "
@@ -151,11 +158,11 @@ def _filters(params: dict[str, Any]) -> tuple[list[str], list[Any], dict[str, st
         text = str(params["entity"]).replace("!", "!!").replace("%", "!%").replace("_", "!_")
         args.append(f"%{text}%")
     if params.get("incident_id"):
-        if not str(params["incident_id"]).isdigit():
+        if as_id(params["incident_id"]) is None:
             errors["incident_id"] = "must be an integer"
         else:
             where.append("incidente_id = %s")
-            args.append(int(params["incident_id"]))
+            args.append(as_id(params["incident_id"]))
     for key, op, end in (("date_from", ">=", False), ("date_to", "<=", True)):
         if params.get(key):
             try:
@@ -188,11 +195,11 @@ def search(params: dict[str, Any]) -> dict[str, Any]:
         rows = db.query(
             f"SELECT entidad_clave, COUNT(*) AS alerts, SUM(conteo) AS events, MAX(ultima_vez) AS last_seen, "
             f"MIN(primera_vez) AS first_seen, MAX(CASE severidad WHEN 'Crítica' THEN 4 WHEN 'Alta' THEN 3 "
-            f"WHEN 'Media' THEN 2 ELSE 1 END) AS rank FROM alertas{sql_where} GROUP BY entidad_clave "
-            f"ORDER BY rank DESC, last_seen DESC LIMIT %s OFFSET %s", (*args, per_page, (page - 1) * per_page))
+            f"WHEN 'Media' THEN 2 ELSE 1 END) AS sev_rank FROM alertas{sql_where} GROUP BY entidad_clave "
+            f"ORDER BY sev_rank DESC, last_seen DESC LIMIT %s OFFSET %s", (*args, per_page, (page - 1) * per_page))
         items = [{"entity_key": r["entidad_clave"], "alerts": int(r["alerts"]), "events": int(r["events"] or 0),
                   "first_seen": iso(r["first_seen"]), "last_seen": iso(r["last_seen"]),
-                  "max_severity": SEVERITIES[int(r["rank"]) - 1]} for r in rows]
+                  "max_severity": SEVERITIES[int(r["sev_rank"]) - 1]} for r in rows]
         return {"items": items, "total": total, "page": page, "per_page": per_page, "group": "entity"}
     total = int(db.scalar(f"SELECT COUNT(*) AS n FROM alertas{sql_where}", args) or 0)
     rows = db.query(f"SELECT {COLS} FROM alertas{sql_where} ORDER BY ultima_vez DESC, id DESC LIMIT %s OFFSET %s",
@@ -207,13 +214,17 @@ def counts_by_state() -> dict[str, int]:
 
 # -- triage --------------------------------------------------------------------------------------------------
 def _set(alert_id: int, actor: str, action: str, description: str, changes: dict[str, Any],
-         incident_id: int | None = None) -> dict[str, Any]:
+         incident_id: int | None = None, guard: str = "", conflict: str = "") -> dict[str, Any]:
+    """Apply ``changes`` only while ``guard`` (SQL on the row) still holds: of two analysts clicking at once, the
+    second gets a 409 instead of silently undoing the first."""
     db = get_db()
     with db.transaction():
         row = get_row(alert_id)
         sets = ", ".join(f"{col} = %s" for col in changes)
-        db.execute(f"UPDATE alertas SET {sets}, fecha_actualizacion = %s WHERE id = %s",
-                   (*changes.values(), now_str(), alert_id))
+        _, n = db.execute(f"UPDATE alertas SET {sets}, fecha_actualizacion = %s WHERE id = %s{guard}",
+                          (*changes.values(), now_str(), alert_id))
+        if n != 1:
+            raise Conflict(conflict or "La alerta cambió mientras tanto / The alert changed meanwhile; reload it")
         for col, new in changes.items():
             history.record(incident_id or row["incidente_id"], actor, action, description, field=col,
                            old=row[col], new=new, alert_id=alert_id)
@@ -225,7 +236,9 @@ def acknowledge(alert_id: int, actor: str) -> dict[str, Any]:
     if row["estado"] != "nueva":
         raise Conflict(f"Solo una alerta nueva se reconoce / Only a new alert can be acknowledged "
                        f"(it is {STATE_API.get(row['estado'])})")
-    return _set(alert_id, actor, "alerta_reconocida", "Alerta reconocida / acknowledged", {"estado": "reconocida"})
+    return _set(alert_id, actor, "alerta_reconocida", "Alerta reconocida / acknowledged", {"estado": "reconocida"},
+                guard=" AND estado = 'nueva'", conflict="Solo una alerta nueva se reconoce / Only a new alert can be "
+                                                         "acknowledged")
 
 
 def assign(alert_id: int, assignee: Any, actor: str) -> dict[str, Any]:
@@ -246,7 +259,9 @@ def dismiss(alert_id: int, reason: Any, note: Any, actor: str) -> dict[str, Any]
     if row["estado"] == "escalada":
         raise Conflict("Una alerta escalada no se descarta / An escalated alert cannot be dismissed")
     text = f"Descartada: {reason}" + (f" — {str(note).strip()[:500]}" if isinstance(note, str) and note.strip() else "")
-    return _set(alert_id, actor, "alerta_descartada", text, {"estado": "descartada", "motivo": reason})
+    return _set(alert_id, actor, "alerta_descartada", text, {"estado": "descartada", "motivo": reason},
+                guard=" AND estado <> 'escalada' AND incidente_id IS NULL",
+                conflict="Una alerta escalada no se descarta / An escalated alert cannot be dismissed")
 
 
 def promote(alert_id: int, actor: str, data: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -272,14 +287,16 @@ def promote(alert_id: int, actor: str, data: dict[str, Any] | None = None) -> di
         history.record(incident["id"], actor, "alerta_promovida", f"Creado desde la alerta #{alert_id}",
                        alert_id=alert_id)
         _set(alert_id, actor, "alerta_escalada", f"Escalada al incidente #{incident['id']}",
-             {"estado": "escalada", "incidente_id": incident["id"]}, incident_id=incident["id"])
+             {"estado": "escalada", "incidente_id": incident["id"]}, incident_id=incident["id"],
+             guard=" AND incidente_id IS NULL", conflict="La alerta ya está vinculada a un incidente / "
+                                                          "The alert is already linked to an incident")
     return {"alert": get(alert_id), "incident": incident}
 
 
 def attach(alert_id: int, incident_id: Any, actor: str) -> dict[str, Any]:
-    if not str(incident_id or "").isdigit():
+    iid = as_id(incident_id)
+    if iid is None:
         raise ValidationError("Incidente no válido / Invalid incident", {"incident_id": "must be an integer"})
-    iid = int(incident_id)
     row = get_row(alert_id)
     if row["incidente_id"] == iid:
         raise Conflict("La alerta ya está vinculada a ese incidente / Already linked to that incident")
@@ -289,7 +306,8 @@ def attach(alert_id: int, incident_id: Any, actor: str) -> dict[str, Any]:
         history.record(iid, actor, "alerta_vinculada", f"Alerta #{alert_id} vinculada: {row['titulo']}",
                        alert_id=alert_id)
         _set(alert_id, actor, "alerta_escalada", f"Vinculada al incidente #{iid}",
-             {"estado": "escalada", "incidente_id": iid}, incident_id=iid)
+             {"estado": "escalada", "incidente_id": iid}, incident_id=iid,
+             guard=" AND (incidente_id IS NULL OR incidente_id <> %s)" % int(iid))
     return get(alert_id)
 
 

@@ -9,6 +9,7 @@ Concurrent containers that touch the same key keep the last write, as windowed c
 """
 from __future__ import annotations
 
+import hashlib
 import time
 import uuid
 from typing import Any
@@ -26,17 +27,33 @@ class _Mirror:
         self.db: Database | None = None
         self.data: dict[str, tuple[Any, float]] = {}
         self.synced: float | None = None
-        self.swept = 0.0
-        self.event_now = 0.0  # the latest event time detectors asked about: expiry is in event time
+        self.swept_at = 0.0
+        self.swept: set[str] = set()  # keys dropped from memory (long expired): read again from the table if asked
 
 
 _mirror = _Mirror()
+MAX_KEY = 200
+
+
+def db_key(key: str) -> str:
+    """Keys are built from log fields (a user name can be any length): long ones are shortened by a hash."""
+    if len(key) <= MAX_KEY:
+        return key
+    return key[:120] + "#" + hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def reset() -> None:
     """Forget the container's mirror (a test that empties the table, a rollback)."""
     global _mirror
     _mirror = _Mirror()
+MAX_KEY = 200
+
+
+def db_key(key: str) -> str:
+    """Keys are built from log fields (a user name can be any length): long ones are shortened by a hash."""
+    if len(key) <= MAX_KEY:
+        return key
+    return key[:120] + "#" + hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 class DbStateStore:
@@ -60,26 +77,35 @@ class DbStateStore:
         for r in rows:
             m.data[r["clave"]] = (orjson.loads(r["valor"]), float(r["expira"]))
         m.synced = started
-        if started - m.swept > 300 and m.event_now:  # the mirror forgets windows long expired in event time
-            m.swept = started
-            for key in [k for k, (_, exp) in m.data.items() if exp < m.event_now - 3600]:
+        if started - m.swept_at > 300:  # memory forgets windows long expired by the clock (re-read if needed)
+            m.swept_at = started
+            if len(m.swept) > 200_000:
+                m.swept.clear()
+            for key in [k for k, (_, exp) in m.data.items() if exp < started - 3600]:
                 del m.data[key]
+                m.swept.add(key)
         return len(rows)
 
     def get(self, key: str, now: float) -> Any | None:
-        if now > _mirror.event_now:
-            _mirror.event_now = now
+        key = db_key(key)
         item = _mirror.data.get(key)
+        if item is None and key in _mirror.swept:  # a backfill of old events may still want it
+            _mirror.swept.discard(key)
+            row = self.db.one("SELECT valor, expira FROM estado_detectores WHERE clave = %s", (key,))
+            if row:
+                item = _mirror.data[key] = (orjson.loads(row["valor"]), float(row["expira"]))
         if item is None or item[1] <= now:
             return None
         return item[0]
 
     def put(self, key: str, value: Any, now: float, ttl: float) -> None:
+        key = db_key(key)
         _mirror.data[key] = (value, now + ttl)
         self._dirty.add(key)
         self._deleted.discard(key)
 
     def delete(self, key: str) -> None:
+        key = db_key(key)
         _mirror.data.pop(key, None)
         self._dirty.discard(key)
         self._deleted.add(key)

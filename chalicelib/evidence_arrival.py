@@ -13,6 +13,7 @@ from urllib.parse import unquote_plus
 from . import catalogs, custody, evidence, filetypes, history, storage
 from .config import get_settings
 from .db import get_db
+from .history import as_id
 
 log = logging.getLogger(__name__)
 QUARANTINE_PREFIX = "cuarentena/"
@@ -30,7 +31,7 @@ def handle_event(event: dict[str, Any]) -> str:
 
 def process(key: str, version_id: str | None = None) -> str:
     parts = key.split("/")
-    if len(parts) < 4 or parts[0] != "evidencias" or not parts[1].isdigit():
+    if len(parts) < 4 or parts[0] != "evidencias" or as_id(parts[1]) is None:
         return "ignored"
     row = evidence.by_uuid(parts[2])
     if row is not None and row["estado"] != "pending":

@@ -45,9 +45,9 @@ def search(filters: dict[str, Any], default_per_page: int = 50) -> dict[str, Any
             params.append(filters[key])
     for key, col in (("incident_id", "h.incidente_id"), ("alert_id", "h.alerta_id")):
         if filters.get(key):
-            if str(filters[key]).isdigit():
+            if as_id(filters[key]) is not None:
                 where.append(f"{col} = %s")
-                params.append(int(filters[key]))
+                params.append(as_id(filters[key]))
             else:
                 errors[key] = "must be an integer"
     for key, op, end in (("date_from", ">=", False), ("date_to", "<=", True)):
@@ -72,10 +72,18 @@ def search(filters: dict[str, Any], default_per_page: int = 50) -> dict[str, Any
     return {"items": [to_api(r) for r in rows], "total": total, "page": page, "per_page": per_page}
 
 
+def as_id(value: Any) -> int | None:
+    """A database id typed by a user: ASCII digits only (``"²".isdigit()`` is true, ``int("²")`` fails)."""
+    text = str(value).strip()
+    if not text or not text.isascii() or not text.isdecimal() or len(text) > 18:
+        return None
+    return int(text) or None
+
+
 def positive_int(value: Any, default: int, name: str, errors: dict[str, str]) -> int:
     if value in (None, ""):
         return default
-    if not str(value).isdigit() or int(value) < 1:
+    if as_id(value) is None:
         errors[name] = "must be a positive integer"
         return default
     return int(value)

@@ -21,9 +21,11 @@ from .errors import ValidationError
 from .timeutil import db_str, iso, now_str, utcnow
 
 log = logging.getLogger(__name__)
-MAX_ATTEMPTS = 5
-STATES_EN = {"pendiente": "pending", "enviada": "sent", "fallida": "failed", "retenida": "held",
-             "resumida": "digested"}
+MAX_ATTEMPTS = 8
+DIGEST_LINES = 100
+LEASE_MINUTES = 10
+STATES_EN = {"pendiente": "pending", "enviando": "sending", "enviada": "sent", "fallida": "failed",
+             "retenida": "held", "resumida": "digested"}
 
 
 def ascii_subject(text: str) -> str:
@@ -61,7 +63,7 @@ def enqueue(created: list[dict[str, Any]]) -> int:
         if item["suppressed"] or a.severity not in SEVERITIES or SEVERITIES.index(a.severity) < floor:
             continue
         recent = db.scalar("SELECT COUNT(*) AS n FROM notificaciones WHERE tipo = 'alerta' AND regla_id = %s AND "
-                           "entidad_clave = %s AND estado IN ('pendiente', 'enviada', 'fallida') AND "
+                           "entidad_clave = %s AND estado IN ('pendiente', 'enviando', 'enviada', 'fallida') AND "
                            "fecha_creacion >= %s", (a.rule_id[:120], item["entity_key"], since))
         state = "retenida" if recent else "pendiente"
         subject, body = _message(item["id"], a, item["entity_key"])
@@ -79,47 +81,75 @@ def _publish(subject: str, body: str) -> str:
     return aws.client("sns").publish(TopicArn=topic, Subject=subject, Message=body)["MessageId"]
 
 
-def send_pending(limit: int = 200) -> dict[str, int]:
-    """Publish what the outbox holds; a failure is kept for the next try, up to MAX_ATTEMPTS."""
+def send_pending(limit: int = 20) -> dict[str, int]:
+    """Publish what the outbox holds, each row claimed first so two containers never send it twice; a failure
+    waits 2, 4, 8… minutes before its next try, and after MAX_ATTEMPTS it stays ``fallida`` for a person to see."""
     db = get_db()
+    now = now_str()
     rows = db.query("SELECT id, asunto, cuerpo, intentos FROM notificaciones WHERE estado IN ('pendiente', 'fallida') "
-                    "AND intentos < %s ORDER BY id LIMIT %s", (MAX_ATTEMPTS, limit))
+                    "AND intentos < %s AND (proximo_intento IS NULL OR proximo_intento <= %s) ORDER BY id LIMIT %s",
+                    (MAX_ATTEMPTS, now, limit))
     sent = failed = 0
     for r in rows:
+        lease = db_str(utcnow() + timedelta(minutes=LEASE_MINUTES))
+        _, claimed = db.execute("UPDATE notificaciones SET estado = 'enviando', intentos = intentos + 1, "
+                                "proximo_intento = %s WHERE id = %s AND estado IN ('pendiente', 'fallida') "
+                                "AND intentos = %s", (lease, r["id"], r["intentos"]))
+        if claimed != 1:
+            continue  # another container took it
         try:
             mid = _publish(r["asunto"], r["cuerpo"])
-        except Exception as exc:  # SNS down or misconfigured: keep the row, say why
-            log.warning("SNS publish failed for notification %s: %s", r["id"], exc)
-            db.execute("UPDATE notificaciones SET estado = 'fallida', intentos = intentos + 1, error = %s WHERE id = %s",
-                       (str(exc)[:1000], r["id"]))
+        except Exception as exc:  # SNS down or misconfigured: keep the row, say why, try later
+            attempts = int(r["intentos"]) + 1
+            level = log.error if attempts >= MAX_ATTEMPTS else log.warning
+            level("SNS publish failed for notification %s (attempt %s): %s", r["id"], attempts, exc)
+            retry = db_str(utcnow() + timedelta(seconds=60 * 2 ** attempts))
+            db.execute("UPDATE notificaciones SET estado = 'fallida', error = %s, proximo_intento = %s WHERE id = %s",
+                       (str(exc)[:1000], retry, r["id"]))
             failed += 1
             continue
-        db.execute("UPDATE notificaciones SET estado = 'enviada', message_id = %s, intentos = intentos + 1, "
-                   "error = NULL, fecha_envio = %s WHERE id = %s", (mid, now_str(), r["id"]))
+        db.execute("UPDATE notificaciones SET estado = 'enviada', message_id = %s, error = NULL, fecha_envio = %s "
+                   "WHERE id = %s", (mid, now_str(), r["id"]))
         sent += 1
     return {"sent": sent, "failed": failed}
 
 
-def send_digest() -> dict[str, Any] | None:
-    """One message listing the notifications held back by throttling, grouped by rule and entity."""
+def release_stuck() -> int:
+    """Rows claimed by a container that died before it could say how it went are tried again once the lease ends
+    (at worst one duplicate e-mail, never a lost one)."""
+    return get_db().execute("UPDATE notificaciones SET estado = 'fallida', error = 'sender stopped mid-send' "
+                            "WHERE estado = 'enviando' AND proximo_intento <= %s", (now_str(),))[1]
+
+
+def send_digest(force: bool = False) -> dict[str, Any] | None:
+    """One message listing the notifications held back by throttling, grouped by rule and entity; at most one
+    per ``NOTIFY_THROTTLE_SECONDS`` unless forced, so the digest does not become the storm it prevents."""
     db = get_db()
-    held = db.query("SELECT regla_id, entidad_clave, severidad, COUNT(*) AS n, MIN(fecha_creacion) AS first, "
-                    "MAX(fecha_creacion) AS last FROM notificaciones WHERE estado = 'retenida' "
-                    "GROUP BY regla_id, entidad_clave, severidad ORDER BY n DESC")
-    if not held:
-        return None
-    total = sum(int(h["n"]) for h in held)
-    lines = [f"{total} alert notifications were held back by throttling since the last digest:", ""]
-    lines += [f"- {SEVERITY_EN.get(h['severidad'], h['severidad'])} {h['regla_id']} on {h['entidad_clave']}: "
-              f"{h['n']} alert(s), {iso(h['first'])} to {iso(h['last'])}" for h in held]
-    lines += ["", f"Review them: {get_settings().public_url}/alerts"]
-    subject = ascii_subject(f"[CyberIncident] Digest: {total} alerts held back")
-    now = now_str()
+    if not force:
+        last = db.scalar("SELECT MAX(fecha_creacion) AS t FROM notificaciones WHERE tipo = 'resumen'")
+        if last and str(last) > db_str(utcnow() - timedelta(seconds=get_settings().notify_throttle_s)):
+            return None
     with db.transaction():
         did, _ = db.execute("INSERT INTO notificaciones (tipo, estado, asunto, cuerpo, fecha_creacion) "
-                            "VALUES ('resumen', 'pendiente', %s, %s, %s)", (subject, "\n".join(lines), now))
-        db.execute("UPDATE notificaciones SET estado = 'resumida', resumen_id = %s WHERE estado = 'retenida' "
-                   "AND fecha_creacion <= %s", (did, now))
+                            "VALUES ('resumen', 'preparando', '-', '-', %s)", (now_str(),))
+        _, claimed = db.execute("UPDATE notificaciones SET estado = 'resumida', resumen_id = %s WHERE estado = 'retenida'",
+                                (did,))
+        if not claimed:
+            db.execute("DELETE FROM notificaciones WHERE id = %s", (did,))
+            return None
+        held = db.query("SELECT regla_id, entidad_clave, severidad, COUNT(*) AS n, MIN(fecha_creacion) AS first, "
+                        "MAX(fecha_creacion) AS last FROM notificaciones WHERE resumen_id = %s "
+                        "GROUP BY regla_id, entidad_clave, severidad ORDER BY n DESC, regla_id", (did,))
+        total = sum(int(h["n"]) for h in held)
+        lines = [f"{total} alert notifications were held back by throttling since the last digest:", ""]
+        lines += [f"- {SEVERITY_EN.get(h['severidad'], h['severidad'])} {h['regla_id']} on {h['entidad_clave']}: "
+                  f"{h['n']} alert(s), {iso(h['first'])} to {iso(h['last'])}" for h in held[:DIGEST_LINES]]
+        if len(held) > DIGEST_LINES:
+            lines.append(f"- … and {len(held) - DIGEST_LINES} more rule/entity pairs")
+        lines += ["", f"Review them: {get_settings().public_url}/alerts"]
+        subject = ascii_subject(f"[CyberIncident] Digest: {total} alerts held back")
+        db.execute("UPDATE notificaciones SET estado = 'pendiente', asunto = %s, cuerpo = %s WHERE id = %s",
+                   (subject, "\n".join(lines), did))
     send_pending()
     return {"id": did, "held": total, "groups": len(held)}
 

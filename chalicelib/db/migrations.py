@@ -56,9 +56,12 @@ TYPES = [  # (stored value, English label)
 SEVERITIES = [("Baja", "Low"), ("Media", "Medium"), ("Alta", "High"), ("Crítica", "Critical")]
 
 
+BIN = "CHARACTER SET utf8mb4 COLLATE utf8mb4_bin"  # keys compared byte for byte: "SRV-03" is not "srv-03"
+
+
 def _ddl(db: Database, sql: str) -> str:
     if db.kind == "sqlite":
-        sql = sql.replace("INT PRIMARY KEY AUTO_INCREMENT", "INTEGER PRIMARY KEY AUTOINCREMENT")
+        sql = sql.replace("INT PRIMARY KEY AUTO_INCREMENT", "INTEGER PRIMARY KEY AUTOINCREMENT").replace(f" {BIN}", "")
     return sql
 
 
@@ -267,15 +270,15 @@ def m0004_alerts_pipeline(db: Database) -> None:
         add_index(db, "alertas", name, cols)
     # Per shard and partition key (Kinesis keeps each key's records in order, even with a parallelization
     # factor), the highest sequence number whose effects are committed: a bounded table, no per-record rows.
-    create_table(db, """CREATE TABLE IF NOT EXISTS progreso_flujo (
-        fuente VARCHAR(100) NOT NULL,
-        clave VARCHAR(256) NOT NULL,
+    create_table(db, f"""CREATE TABLE IF NOT EXISTS progreso_flujo (
+        fuente VARCHAR(100) {BIN} NOT NULL,
+        clave VARCHAR(256) {BIN} NOT NULL,
         secuencia VARCHAR(130) NOT NULL,
         fecha TIMESTAMP DEFAULT CURRENT_TIMESTAMP,
         PRIMARY KEY (fuente, clave)
     )""")
-    create_table(db, """CREATE TABLE IF NOT EXISTS estado_detectores (
-        clave VARCHAR(255) NOT NULL PRIMARY KEY,
+    create_table(db, f"""CREATE TABLE IF NOT EXISTS estado_detectores (
+        clave VARCHAR(255) {BIN} NOT NULL PRIMARY KEY,
         valor MEDIUMTEXT NOT NULL,
         expira DOUBLE NOT NULL,
         actualizado DOUBLE NOT NULL DEFAULT 0,
@@ -291,9 +294,10 @@ def m0004_alerts_pipeline(db: Database) -> None:
         entidad_clave VARCHAR(255) NULL,
         severidad VARCHAR(20) NULL,
         asunto VARCHAR(255) NOT NULL,
-        cuerpo TEXT NOT NULL,
+        cuerpo MEDIUMTEXT NOT NULL,
         message_id VARCHAR(100) NULL,
         intentos INT NOT NULL DEFAULT 0,
+        proximo_intento TIMESTAMP NULL,
         error TEXT NULL,
         resumen_id INT NULL,
         fecha_creacion TIMESTAMP DEFAULT CURRENT_TIMESTAMP,

@@ -8,15 +8,20 @@ import orjson
 from .. import aws
 from ..config import get_settings
 
-MAX_BODY = 200_000  # SQS takes 256 KiB; the raw text is cut to fit and says so
+MAX_BYTES = 250_000  # SQS takes 256 KiB per message; the raw text is cut to fit, and the message says so
 
 
 def park(reason: str, record: dict[str, Any], source: str = "kinesis-handler") -> str:
     text = record.get("text") or ""
     body = {"reason": reason, "source": source, "shard": record.get("shard"), "sequence": record.get("seq"),
             "device": record.get("device"), "arrival": record.get("arrival"), "bytes": record.get("size"),
-            "data": text[:MAX_BODY], "truncated": len(text) > MAX_BODY}
+            "data": text, "truncated": False}
+    encoded = orjson.dumps(body)
+    while len(encoded) > MAX_BYTES:  # SQS counts bytes, and escaping can triple a character: trim until it fits
+        keep = max(0, len(body["data"]) * MAX_BYTES // len(encoded) - 1000)
+        body["data"], body["truncated"] = body["data"][:keep], True
+        encoded = orjson.dumps(body)
     url = get_settings().dlq_url
     if not url:
         raise RuntimeError("DLQ_URL is not set")
-    return aws.client("sqs").send_message(QueueUrl=url, MessageBody=orjson.dumps(body).decode())["MessageId"]
+    return aws.client("sqs").send_message(QueueUrl=url, MessageBody=encoded.decode())["MessageId"]

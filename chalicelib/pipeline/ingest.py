@@ -18,6 +18,7 @@ from typing import Any
 from .. import alerts, notify, suppressions
 from ..config import get_settings
 from ..db import get_db
+from ..db.connection import DatabaseUnavailable
 from ..detector_state import DbStateStore
 from ..timeutil import now_str
 from . import archive, dlq
@@ -93,7 +94,14 @@ def _handle(records: list[dict[str, Any]], tel: Telemetry, plog: Any) -> dict[st
     for start in range(0, len(records), size):
         chunk = records[start:start + size]
         try:
-            _commit_chunk(chunk, tel)
+            try:
+                _commit_chunk(chunk, tel)
+            except Exception as exc:
+                if is_outage(exc):
+                    raise
+                log.warning("chunk at %s failed (%s: %s); isolating the record at fault", chunk[0]["seq"],
+                            type(exc).__name__, exc)
+                _isolate(chunk, tel)
         except Exception as exc:  # database down: this chunk and everything after it are redelivered
             log.error("chunk of %d records at %s failed: %s", len(chunk), chunk[0]["seq"], exc)
             failed = records[start:]
@@ -106,6 +114,37 @@ def _handle(records: list[dict[str, Any]], tel: Telemetry, plog: Any) -> dict[st
     counts = tel.flush()
     plog.info("batch done", extra={"records": len(records), "failed": len(failed), **counts})
     return {"batchItemFailures": [{"itemIdentifier": r["seq"]} for r in failed]}
+
+
+def is_outage(exc: BaseException) -> bool:
+    """A failure worth retrying (the database is down, locked or lost the connection), as opposed to a record the
+    code cannot handle, which would fail the same way on every retry and block the shard."""
+    import sqlite3
+
+    if isinstance(exc, (DatabaseUnavailable, sqlite3.OperationalError, ConnectionError, TimeoutError)):
+        return True
+    try:
+        import pymysql
+    except ImportError:  # pragma: no cover
+        return False
+    return isinstance(exc, (pymysql.err.OperationalError, pymysql.err.InterfaceError))
+
+
+def _isolate(chunk: list[dict[str, Any]], tel: Telemetry) -> None:
+    """Commit the chunk one record at a time; a record that still fails for a non-outage reason is parked in the
+    dead-letter queue with the error, and marked done, so the rest of the shard goes on."""
+    for r in chunk:
+        try:
+            _commit_chunk([r], tel)
+        except Exception as exc:
+            if is_outage(exc):
+                raise
+            log.exception("record %s cannot be processed", r["seq"])
+            dlq.park(f"processing error: {type(exc).__name__}: {str(exc)[:500]}", r)
+            tel.count("RecordsToDLQ", 1)
+            db = get_db()
+            with db.transaction():
+                _advance(db, _progress(db, [r]), [r])
 
 
 def _response(records: list[dict[str, Any]], tel: Telemetry, plog: Any, reason: str) -> dict[str, Any]:
@@ -138,7 +177,7 @@ def _commit_chunk(chunk: list[dict[str, Any]], tel: Telemetry) -> None:
                              f" ({len(bad)} of {len(parsed)} lines)", {**r, "text": "\n".join(b.raw for b in bad)})
                     tel.count("ParseErrors", len(bad))
                     tel.count("RecordsToDLQ", 1)
-                events += [p for p in parsed if not isinstance(p, ParseError)]
+                events += [_sane_time(p, r["arrival"]) for p in parsed if not isinstance(p, ParseError)]
             det.state = state
             found, _ = det.process(events)
             created = alerts.store(found, suppressions.active())
@@ -153,8 +192,20 @@ def _commit_chunk(chunk: list[dict[str, Any]], tel: Telemetry) -> None:
     tel.count("EventsIn", len(events))
     for a in created:
         tel.count(f"Alerts{alerts.SEVERITY_EN.get(a['alert'].severity, 'OTHER').title()}", 1)
-    if events:
-        tel.latency(time.time() - min(e["_ts"] for e in events))
+    tel.latency(time.time() - min(r["arrival"] for r in chunk))  # from Kinesis arrival to committed alerts
+
+
+PAST_S, FUTURE_S = 5 * 366 * 86400, 86400
+
+
+def _sane_time(ev: dict[str, Any], arrival: float) -> dict[str, Any]:
+    """An event time more than a day ahead of its arrival, or years behind, is a broken clock or a forged field:
+    the event is kept, timed at its arrival, and says so (``_ts_adjusted``), so windows and dates stay sane."""
+    ts = ev.get("_ts")
+    if not isinstance(ts, (int, float)) or not arrival - PAST_S <= ts <= arrival + FUTURE_S:
+        ev["_ts_adjusted"] = str(ts)[:40]
+        ev["_ts"] = arrival
+    return ev
 
 
 def _progress(db: Any, chunk: list[dict[str, Any]]) -> dict[tuple[str, str], int]:

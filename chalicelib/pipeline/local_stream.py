@@ -48,7 +48,10 @@ class LocalStream:
             resp = k.get_records(ShardIterator=it, Limit=self.batch_size)
             recs = resp["Records"]
             if not recs:
-                self.iterators[shard] = resp["NextShardIterator"]
+                if resp.get("NextShardIterator") is None:  # a closed shard (after resharding) is done
+                    del self.iterators[shard]
+                else:
+                    self.iterators[shard] = resp["NextShardIterator"]
                 continue
             seen += len(recs)
             self.stats["batches"] += 1

@@ -38,9 +38,18 @@ def run(now: float | None = None, digest: bool = True) -> dict[str, Any]:
         state.discard()
         raise
     out["flatline_alerts"] = len(created)
-    out["digest"] = notify.send_digest() if digest else None
-    out["notifications"] = notify.send_pending()
-    # a partition key idle for longer than the stream keeps records cannot be replayed: its mark can go
-    out["marks_purged"] = db.execute("DELETE FROM progreso_flujo WHERE fecha < %s", (ago_str(MARK_RETENTION_S),))[1]
-    out["windows_purged"] = purge_expired(db, now)
+    steps = (("released", notify.release_stuck), ("digest", (lambda: notify.send_digest()) if digest else None),
+             ("notifications", notify.send_pending),
+             # a partition key idle for longer than the stream keeps records cannot be replayed: its mark can go
+             ("marks_purged", lambda: db.execute("DELETE FROM progreso_flujo WHERE fecha < %s",
+                                                 (ago_str(MARK_RETENTION_S),))[1]),
+             ("windows_purged", lambda: purge_expired(db, now)))
+    for name, step in steps:
+        if step is None:
+            continue
+        try:  # one failing step must not stop the others (a digest error must not stop the purges)
+            out[name] = step()
+        except Exception as exc:
+            log.exception("scheduled step %s failed", name)
+            out[name] = {"error": f"{type(exc).__name__}: {exc}"[:300]}
     return out

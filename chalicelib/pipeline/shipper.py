@@ -80,14 +80,20 @@ def _open(path: str) -> IO[bytes]:
 
 
 def follow(path: str, poll: float = 0.5) -> Iterator[bytes]:
-    """``tail -F``: lines appended to ``path`` (``b""`` when idle); reopens after rotation or truncation."""
+    """``tail -F``: complete lines appended to ``path`` (``b""`` when idle); a line still being written is held
+    until its newline arrives; reopens after rotation or truncation."""
     fh = open(path, "rb")
     fh.seek(0, os.SEEK_END)
     inode = os.fstat(fh.fileno()).st_ino
+    partial = b""
     while True:
         line = fh.readline()
         if line:
-            yield line
+            if not line.endswith(b"\n"):
+                partial += line
+                continue
+            yield partial + line
+            partial = b""
             continue
         time.sleep(poll)
         yield b""  # idle: lets the caller flush what it holds
@@ -97,17 +103,28 @@ def follow(path: str, poll: float = 0.5) -> Iterator[bytes]:
             continue
         if st.st_ino != inode or st.st_size < fh.tell():
             fh.close()
+            if partial:  # the writer rotated away from an unterminated last line: it is complete as it is
+                yield partial
+                partial = b""
             fh = open(path, "rb")
             inode = st.st_ino
 
 
-def records(lines: Iterable[bytes], device: str, pack: int) -> Iterator[tuple[str, bytes]]:
-    """Non-empty lines, ``pack`` per record (newline-separated), each record under 1 MiB."""
+def records(lines: Iterable[bytes], device: str, pack: int, skipped: list[int] | None = None
+            ) -> Iterator[tuple[str, bytes]]:
+    """Non-empty lines, ``pack`` per record (newline-separated), each record under 1 MiB. A single line over
+    1 MiB cannot travel through Kinesis: it is reported on stderr (and counted in ``skipped``), not shipped."""
     buf: list[bytes] = []
     size = 0
-    for raw in lines:
+    for n, raw in enumerate(lines, 1):
         line = raw.rstrip(b"\r\n")
         if not line.strip():
+            continue
+        if len(line) > MAX_RECORD_BYTES:
+            print(f"warning: line {n} of device {device} is {len(line)} bytes, over Kinesis' 1 MiB record limit; "
+                  "not shipped", file=sys.stderr)
+            if skipped is not None:
+                skipped.append(n)
             continue
         if buf and (len(buf) >= pack or size + len(line) + 1 > MAX_RECORD_BYTES):
             yield device, b"\n".join(buf)

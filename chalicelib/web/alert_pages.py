@@ -10,6 +10,7 @@ from ..errors import AppError, NotFound, ValidationError
 from . import http
 from .guard import page
 from .render import render
+from ..history import as_id
 
 FILTERS = ("severity", "state", "rule", "entity", "device", "date_from", "date_to", "group", "page", "suppressed")
 
@@ -33,9 +34,9 @@ def alert_list(req: Any, ctx: dict[str, Any]) -> Any:
 
 
 def _alert_id(alert_id: str) -> int:
-    if not str(alert_id).isdigit():
+    if as_id(alert_id) is None:
         raise NotFound("Alerta no encontrada / Alert not found")
-    return int(alert_id)
+    return as_id(alert_id)  # type: ignore[return-value]
 
 
 @page("viewer")
@@ -78,9 +79,9 @@ def alert_action(req: Any, ctx: dict[str, Any], alert_id: str) -> Any:
 
 @page("analyst")
 def suppression_lift(req: Any, ctx: dict[str, Any], suppression_id: str) -> Any:
-    if not str(suppression_id).isdigit():
+    if as_id(suppression_id) is None:
         raise NotFound("Silencio no encontrado / Suppression not found")
-    suppressions.lift(int(suppression_id), ctx["user"]["nombre_usuario"])
+    suppressions.lift(as_id(suppression_id), ctx["user"]["nombre_usuario"])  # type: ignore[arg-type]
     return http.redirect("/alerts?lifted=1")
 
 

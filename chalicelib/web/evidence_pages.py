@@ -9,11 +9,12 @@ from .. import audit, custody, evidence, incidents
 from ..errors import AppError, NotFound
 from . import http
 from .guard import page
+from ..history import as_id
 
 
 def _owned(incident_id: str, evidence_id: str) -> dict[str, Any]:
     """The evidence must belong to the incident in the URL: ids cannot be swapped to reach another case."""
-    if not str(incident_id).isdigit() or not str(evidence_id).isdigit():
+    if as_id(incident_id) is None or as_id(evidence_id) is None:
         raise NotFound("Evidencia no encontrada / Evidence not found")
     row = evidence.get_row(int(evidence_id))
     if row["incidente_id"] != int(incident_id):
@@ -54,7 +55,7 @@ def action(req: Any, ctx: dict[str, Any], incident_id: str, evidence_id: str) ->
 
 @page("viewer")
 def custody_csv(req: Any, ctx: dict[str, Any], incident_id: str) -> Any:
-    if not str(incident_id).isdigit():
+    if as_id(incident_id) is None:
         raise NotFound("Incidente no encontrado / Incident not found")
     iid = int(incident_id)
     incidents.get_row(iid)

@@ -13,6 +13,7 @@ from ..errors import AppError, NotFound, ValidationError
 from . import http
 from .guard import page
 from .render import STATIC, render
+from ..history import as_id
 
 LOGIN_NONCE = "ci_login"
 
@@ -113,9 +114,9 @@ def _detail(req: Any, ctx: dict[str, Any], incident_id: int, errors: dict[str, A
 
 
 def _int_id(value: str) -> int:
-    if not str(value).isdigit():
+    if as_id(value) is None:
         raise NotFound("Incidente no encontrado / Incident not found")
-    return int(value)
+    return as_id(value)  # type: ignore[return-value]
 
 
 @page("viewer")

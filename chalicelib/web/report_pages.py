@@ -13,6 +13,7 @@ from . import http
 from .charts import SEVERITY_COLOURS, series_table, stacked_bars
 from .guard import page
 from .render import render
+from ..history import as_id
 
 FILTERS = ("date_from", "date_to", "type", "severity", "status", "assignee")
 
@@ -61,9 +62,9 @@ def export(req: Any, ctx: dict[str, Any]) -> Any:
 
 
 def _incident_id(value: str) -> int:
-    if not str(value).isdigit():
+    if as_id(value) is None:
         raise NotFound("Incidente no encontrado / Incident not found")
-    return int(value)
+    return as_id(value)  # type: ignore[return-value]
 
 
 @page("viewer")

@@ -71,43 +71,52 @@ class NewTerm(AnomalyDetector):
 
 
 class Flatline(AnomalyDetector):
-    """A device that used to send and went quiet; ``check`` runs on a schedule, ``observe`` keeps last-seen."""
+    """A device that used to send and went quiet; ``check`` runs on a schedule, ``observe`` keeps last-seen.
+
+    One key per device (concurrent shards update different devices without overwriting each other) and a
+    registry of device names that changes only when a new device first appears.
+    """
     id = "ci-anomaly-flatline"
     title = "Device stopped sending"
     level = "high"
     attack = ["defense-evasion", "T1562.006"]
     defaults = {"silence_s": 900, "min_events": 10}
     KEY = "fl:devices"
+    FOREVER = 10 ** 12
 
     def observe(self, event: dict, state: StateStore) -> list[Alert]:
         dev = event.get("_device")
         if not dev:
             return []
         now = float(event.get("_ts") or 0)
-        reg = state.get(self.KEY, 0)
-        if reg is None:
-            reg = {}
-        cur = reg.get(dev)
+        key = f"fl:dev:{dev}"
+        cur = state.get(key, 0)
         if cur is None:
-            cur = reg[dev] = {"last": now, "n": 0, "alerted": False}
+            cur = {"last": now, "n": 0, "alerted": False}
+            devices = state.get(self.KEY, 0) or []
+            if dev not in devices:
+                state.put(self.KEY, sorted([*devices, dev]), 0, self.FOREVER)
         elif now > cur["last"]:
             cur["last"] = now
         cur["n"] += 1
         cur["alerted"] = False
-        state.put(self.KEY, reg, 0, 10 ** 12)
+        state.put(key, cur, 0, self.FOREVER)
         return []
 
     def check(self, now: float, state: StateStore) -> list[Alert]:
-        reg = state.get(self.KEY, 0) or {}
         out = []
-        for dev, cur in reg.items():
+        for dev in state.get(self.KEY, 0) or []:
+            key = f"fl:dev:{dev}"
+            cur = state.get(key, 0)
+            if not cur:
+                continue
             silent = now - cur["last"]
             if silent >= self.silence_s and cur["n"] >= self.min_events and not cur["alerted"]:
                 cur["alerted"] = True
+                state.put(key, cur, 0, self.FOREVER)
                 ev = {"_ts": now, "_device": dev, "host.name": dev}
                 out.append(self.alert(ev, {"device": dev}, f"Device {dev} has sent nothing for {int(silent)} s "
                                       f"(threshold {self.silence_s} s) after {cur['n']} events",
                                       observed=int(silent), baseline=cur["n"], threshold=self.silence_s,
                                       first_seen=cur["last"]))
-        state.put(self.KEY, reg, 0, 10 ** 12)
         return out

@@ -231,7 +231,10 @@ def test_a_thousand_failures_make_one_email_and_one_digest_entry(stream, db):
     assert len(digests) == 1
     lines = [ln for ln in digests[0]["Message"].splitlines() if f"source.ip={ATTACKER}" in ln]
     assert len(lines) == 1 and "ci-anomaly-brute-force" in lines[0] and f"{len(bf) - 1} alert(s)" in lines[0]
-    assert notify.send_digest() is None  # nothing held back any more
+    assert notify.send_digest(force=True) is None  # nothing held back any more
+    ship(brute_force_lines(40, 1.8e9 + 4 * 3600, step=9.0))  # the attack goes on: held back again…
+    ingest.handle(fetch_event(stream["name"]))
+    assert notify.send_digest() is None  # …but the next digest waits for the throttle window
 
 
 def test_a_suppressed_rule_is_stored_but_neither_listed_nor_notified(stream, db, api):
@@ -398,3 +401,126 @@ def test_the_schedule_reports_a_device_that_went_silent_once(stream, db):
     assert len(flat) == 1 and flat[0]["entidad_clave"] == "device=srv-03"
     assert any("Device stopped sending" in m["Subject"] for m in drain(stream["inbox"]))
     assert scheduled.run(now=silent_since + 7200)["flatline_alerts"] == 0  # said once, not every five minutes
+
+
+def test_a_record_the_code_cannot_handle_is_parked_and_the_shard_goes_on(stream, db, monkeypatch):
+    from detectors.anomaly import BruteForce
+
+    from chalicelib.pipeline import ingest
+
+    real = BruteForce.observe
+
+    def buggy(self, event, state):  # a detector bug that only one record triggers, every time
+        if "poison" in (event.get("message") or ""):
+            raise KeyError("boom")
+        return real(self, event, state)
+
+    monkeypatch.setattr(BruteForce, "observe", buggy)
+    lines = brute_force_lines(12, 1.8e9)
+    lines.insert(5, ("srv-03", b"Jan 15 08:00:05 srv-03 sshd[1]: poison pill"))
+    ship(lines)
+    event = fetch_event(stream["name"])
+    assert ingest.handle(event) == {"batchItemFailures": []}
+    parked = drain(stream["dlq"])
+    assert len(parked) == 1 and "processing error: KeyError" in parked[0]["reason"]
+    assert "poison pill" in parked[0]["data"]
+    assert any(r["regla_id"] == "ci-anomaly-brute-force" for r in alert_rows(db))  # the other 12 were processed
+    assert progress(db) == {"srv-03": int(event["Records"][-1]["kinesis"]["sequenceNumber"])}
+
+
+def test_hostile_fields_do_not_break_a_batch(stream, db):
+    """A 300-character user name, a clock in the year 2999, and device names differing only in case."""
+    from chalicelib.pipeline import ingest
+    from detectors.simulate import _bsd
+
+    long_user = "u" * 300
+    lines = [("SRV-03", f"{_bsd(1.8e9 + i)} srv-03 sshd[1]: Failed password for {long_user} from 198.51.100.20 "
+                        f"port 4000 ssh2".encode()) for i in range(25)]
+    lines.insert(3, ("srv-03", json.dumps({"@timestamp": "2999-01-01T00:00:00Z", "message": "clock from the future",
+                                            "host": {"name": "srv-03"}}).encode()))
+    ship(lines)
+    event = fetch_event(stream["name"])
+    assert ingest.handle(event) == {"batchItemFailures": []}
+    assert drain(stream["dlq"]) == []
+    keys = {r["entidad_clave"] for r in alert_rows(db) if r["regla_id"] == "ci-anomaly-brute-force"}
+    assert f"user.name={long_user}"[:255] in keys and "source.ip=198.51.100.20" in keys
+    assert set(progress(db)) == {"srv-03", "SRV-03"}  # two devices, two marks, on MariaDB too
+
+
+def test_a_notification_is_never_sent_twice_by_two_senders(stream, db, monkeypatch):
+    from chalicelib import notify
+    from chalicelib.pipeline import ingest
+
+    ship(brute_force_lines(12, 1.8e9))
+    monkeypatch.setattr(notify, "send_pending", lambda *a, **k: {})  # hold the outbox
+    ingest.handle(fetch_event(stream["name"]))
+    monkeypatch.undo()
+    pending = db.scalar("SELECT COUNT(*) AS n FROM notificaciones WHERE estado = 'pendiente'")
+    assert pending >= 1
+    real_publish, inner = notify._publish, []
+
+    def publish_while_another_container_runs(subject, body):
+        inner.append(notify.send_pending())  # a second sender meanwhile: it must find the row claimed
+        return real_publish(subject, body)
+
+    monkeypatch.setattr(notify, "_publish", publish_while_another_container_runs)
+    first = notify.send_pending()
+    monkeypatch.undo()
+    mails = drain(stream["inbox"])
+    assert first["sent"] + sum(i.get("sent", 0) for i in inner) == pending == len(mails)
+    assert len({m["Subject"] for m in mails}) == len(mails)
+
+
+def test_a_lifted_silence_brings_a_continuing_attack_back(stream, db, api):
+    from chalicelib.pipeline import ingest
+
+    sid = api.as_role("analyst", "POST", "/api/suppressions", {"rule_id": "ci-anomaly-brute-force",
+                                                               "reason": "maintenance", "hours": 1}).json_body["id"]
+    ship(brute_force_lines(12, 1.8e9))
+    ingest.handle(fetch_event(stream["name"]))
+    assert api.as_role("viewer", "GET", "/api/alerts?rule=ci-anomaly-brute-force").json_body["total"] == 0
+    drain(stream["inbox"])
+    api.as_role("analyst", "DELETE", f"/api/suppressions/{sid}")
+    ship(brute_force_lines(12, 1.8e9 + 60))  # same hour, same fingerprint: a repeat of the silenced alert
+    ingest.handle(fetch_event(stream["name"]))
+    listed = api.as_role("viewer", "GET", "/api/alerts?rule=ci-anomaly-brute-force").json_body["items"]
+    assert listed and not any(a["suppressed"] for a in listed)
+    assert any("Authentication brute force" in m["Subject"] for m in drain(stream["inbox"]))
+
+
+def test_digest_lists_at_most_a_hundred_pairs(stream, db):
+    from chalicelib import notify
+
+    for i in range(150):
+        db.execute("INSERT INTO notificaciones (tipo, estado, regla_id, entidad_clave, severidad, asunto, cuerpo) "
+                   "VALUES ('alerta', 'retenida', 'r', %s, 'Alta', 's', 'b')", (f"source.ip=10.0.{i // 250}.{i % 250}",))
+    out = notify.send_digest(force=True)
+    assert out["held"] == 150 and out["groups"] == 150
+    body = [m for m in drain(stream["inbox"]) if m["Subject"].startswith("[CyberIncident] Digest")][0]["Message"]
+    assert body.count("\n- ") == 101 and "and 50 more" in body
+    assert db.scalar("SELECT COUNT(*) AS n FROM notificaciones WHERE estado = 'retenida'") == 0
+
+
+def test_ids_that_only_look_numeric_are_rejected_cleanly(api, db):
+    assert api.as_role("viewer", "GET", "/api/alerts?incident_id=%C2%B2").status_code == 400
+    assert api.as_role("analyst", "POST", "/api/alerts/1/attach", {"incident_id": "²"}).status_code in (400, 404)
+
+
+def test_shipper_holds_partial_lines_and_reports_oversize_ones(tmp_path, capsys):
+    from chalicelib.pipeline.shipper import follow, records
+
+    skipped = []
+    out = list(records([b"a\n", b"x" * (1024 * 1024 + 1) + b"\n", b"b\n"], "d", 1, skipped))
+    assert out == [("d", b"a"), ("d", b"b")] and skipped == [2]
+    assert "over Kinesis' 1 MiB record limit" in capsys.readouterr().err
+    log = tmp_path / "app.log"
+    log.write_bytes(b"")
+    gen = follow(str(log), poll=0.01)
+    assert next(gen) == b""  # started: tailing from the end of the (empty) file
+    with open(log, "ab") as fh:
+        fh.write(b"first half ")
+        fh.flush()
+        assert next(gen) == b""  # nothing complete yet
+        fh.write(b"second half\n")
+    got = [next(gen) for _ in range(3)]
+    assert b"first half second half\n" in got and not any(g == b"first half " for g in got)
