@@ -328,7 +328,10 @@ def m0005_response_metrics(db: Database) -> None:
                        ("ix_incidentes_sev_resolver", "severidad, seg_resolver"),
                        ("ix_incidentes_tipo_fecha", "tipo, fecha_creacion")):
         add_index(db, "incidentes", name, cols)
-    add_index(db, "alertas", "ix_alertas_primera", "primera_vez")
+    # covering indexes: the dashboard's aggregates read the index alone, never the alert rows
+    add_index(db, "alertas", "ix_alertas_stats", "primera_vez, silencio_id, regla_id, severidad, estado, conteo")
+    add_index(db, "alertas", "ix_alertas_stats_entidad", "primera_vez, silencio_id, entidad_clave, conteo")
+    add_index(db, "incidentes", "ix_incidentes_estado_sev", "estado, severidad")
     from ..metrics import backfill
 
     backfill(db)
