@@ -88,33 +88,46 @@ def _week(col: str) -> str:
     return f"date({col}, '-' || ((CAST(strftime('%w', {col}) AS INTEGER) + 6) % 7) || ' days')"
 
 
-def _median(col: str, where: str, args: list[Any], n: int) -> float | None:
-    if n == 0:
-        return None
-    db, mid = get_db(), (n - 1) // 2
-    take = 2 if n % 2 == 0 else 1
-    rows = db.query(f"SELECT {col} AS v FROM incidentes{where} AND {col} IS NOT NULL ORDER BY {col} "
-                    f"LIMIT %s OFFSET %s", (*args, take, mid))
-    vals = [float(r["v"]) for r in rows]
-    return sum(vals) / len(vals) if vals else None
+def _medians(col: str, where: str, args: list[Any]) -> dict[tuple[str, str | None], float]:
+    """Exact medians overall, per severity and per type in one round trip: a window function numbers the values
+    and only the one or two middle rows of each group come back (MariaDB ≥ 10.2, MySQL 8, SQLite ≥ 3.25). One
+    window per branch: MariaDB mis-numbers rows when one SELECT mixes window orders."""
+    mid = "FLOOR((n + 1) / 2), FLOOR((n + 2) / 2)" if get_db().kind == "mysql" else "(n + 1) / 2, (n + 2) / 2"
+    branches = []
+    for dim, part in (("all", "NULL"), ("severity", "severidad"), ("type", "tipo")):
+        over = "" if part == "NULL" else f"PARTITION BY {part} "
+        branches.append(
+            f"SELECT '{dim}' AS dim, k, v FROM (SELECT {part} AS k, {col} AS v, "
+            f"ROW_NUMBER() OVER ({over}ORDER BY {col}) AS r, COUNT(*) OVER ({over.strip()}) AS n "
+            f"FROM incidentes{where} AND {col} IS NOT NULL) w_{dim} WHERE r IN ({mid})")
+    rows = get_db().query(" UNION ALL ".join(branches), args * 3)
+    picks: dict[tuple[str, str | None], list[float]] = {}
+    for r in rows:
+        picks.setdefault((r["dim"], r["k"]), []).append(float(r["v"]))
+    return {k: sum(v) / len(v) for k, v in picks.items()}
 
 
 def response_times(f: dict[str, Any]) -> dict[str, Any]:
     """Mean and median seconds to acknowledge, contain and resolve, overall and per severity and type."""
     db = get_db()
     where, args = _incident_where(f)
+    sums = ", ".join(f"COUNT({c}) AS n_{m}, SUM({c}) AS s_{m}" for m, c in METRICS.items())
+    groups = db.query(f"SELECT severidad, tipo, {sums} FROM incidentes{where} GROUP BY severidad, tipo", args)
     out: dict[str, Any] = {}
     for name, col in METRICS.items():
-        row = db.one(f"SELECT COUNT({col}) AS n, AVG({col}) AS mean FROM incidentes{where}", args)
-        n = int(row["n"] or 0)
-        entry = {"n": n, "mean_s": _num(row["mean"]), "median_s": _median(col, where, args, n)}
-        for dim, dcol in (("by_severity", "severidad"), ("by_type", "tipo")):
-            groups = db.query(f"SELECT {dcol} AS k, COUNT({col}) AS n, AVG({col}) AS mean FROM incidentes{where} "
-                              f"GROUP BY {dcol} ORDER BY {dcol}", args)
-            entry[dim] = {g["k"]: {"n": int(g["n"] or 0), "mean_s": _num(g["mean"]),
-                                   "median_s": _median(col, f"{where} AND {dcol} = %s", [*args, g["k"]],
-                                                       int(g["n"] or 0))} for g in groups if int(g["n"] or 0)}
-        out[name] = entry
+        med = _medians(col, where, args) if any(int(g[f"n_{name}"] or 0) for g in groups) else {}
+
+        def entry(rows: list[dict[str, Any]], key: tuple[str, str | None]) -> dict[str, Any]:
+            n = sum(int(g[f"n_{name}"] or 0) for g in rows)
+            total = sum(float(g[f"s_{name}"] or 0) for g in rows)
+            return {"n": n, "mean_s": round(total / n, 1) if n else None,
+                    "median_s": round(med[key], 1) if key in med else None}
+
+        e = entry(groups, ("all", None))
+        for dim, label, dcol in (("by_severity", "severity", "severidad"), ("by_type", "type", "tipo")):
+            keys = sorted({g[dcol] for g in groups})
+            e[dim] = {k: v for k in keys for v in [entry([g for g in groups if g[dcol] == k], (label, k))] if v["n"]}
+        out[name] = e
     return out
 
 
@@ -131,10 +144,6 @@ def _rule_info(rule_ids: list[str]) -> dict[str, tuple[str, list[str]]]:
             if row:
                 _RULES[rid] = (row["titulo"], orjson.loads(row["tecnicas"] or "[]"))
     return {rid: _RULES[rid] for rid in rule_ids if rid in _RULES}
-
-
-def _num(v: Any) -> float | None:
-    return None if v is None else round(float(v), 1)
 
 
 def compute(params: dict[str, Any]) -> dict[str, Any]:

@@ -190,3 +190,36 @@ def test_simulated_attacks_become_alerts_emails_and_an_incident(stack, browser, 
     assert "SNS" in notes  # each sent message shows its SNS message id
     assert not csp_errors, csp_errors
     ctx.close()
+
+
+def test_dashboard_and_reports_render_with_simulated_data(stack, browser, tmp_path):
+    ctx = browser.new_context(locale="es-ES", extra_http_headers={"Accept-Language": "es-ES,es;q=0.9"})
+    page = ctx.new_page()
+    csp_errors = []
+    page.on("console", lambda m: csp_errors.append(m.text) if "Content Security Policy" in m.text else None)
+    _login(page, stack, "/")
+    deadline = time.time() + 60
+    while int(page.inner_text("#kpi-alerts")) < 5 and time.time() < deadline:
+        time.sleep(2)
+        page.reload()
+    assert int(page.inner_text("#kpi-alerts")) >= 5
+    assert page.locator("#chart-alerts rect").count() > 0  # bars drawn server-side, no script
+    assert "T1110" in page.inner_text("#techniques") and "Tiempo hasta reconocer" in page.inner_text("#kpis")
+    rules = page.inner_text("#top-rules")
+    assert "Authentication brute force" in rules or "Port scan" in rules
+    page.screenshot(path=str(tmp_path / "dashboard.png"), full_page=True)
+    if os.environ.get("E2E_SCREENSHOTS"):
+        shutil.copy(tmp_path / "dashboard.png", os.environ["E2E_SCREENSHOTS"].replace(".png", "") + "-dashboard.png")
+    page.goto(stack + "/reports?severity=Alta")
+    assert page.locator("#response-times").count() == 1
+    assert page.locator("#exports a").count() == 6
+    page.goto(stack + "/reports?date_from=mañana")
+    assert "date_from" in page.inner_text("#report-errors")
+    page.goto(stack + "/incidents")
+    page.click("#incidents a >> nth=0")
+    page.click("#report-link")
+    page.wait_for_selector("#report-timeline")
+    page.emulate_media(media="print")
+    assert not page.locator("nav.navbar").is_visible()  # the print stylesheet hides the navigation
+    assert not csp_errors, csp_errors
+    ctx.close()
