@@ -30,7 +30,8 @@ def setup_aws() -> object:
     server.start()
     os.environ.update({"AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench", "AWS_DEFAULT_REGION": "eu-west-1",
                        "AWS_REGION": "eu-west-1", "AWS_ENDPOINT_URL": f"http://127.0.0.1:{port}",
-                       "SECRET_KEY": "bench-only", "POWERTOOLS_METRICS_DISABLED": "1"})
+                       "SECRET_KEY": "bench-only", "POWERTOOLS_METRICS_DISABLED": "1",
+                       "POWERTOOLS_LOG_LEVEL": "WARNING"})
     local_stack.create_resources()
     return server
 
