@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .. import alerts, notify, stats, suppressions
+from .. import alerts, notify, suppressions
 from ..errors import ValidationError
 from ..web import http
 from ..web.guard import api
@@ -77,7 +77,9 @@ def list_notifications(req: Any, user: dict[str, Any]) -> dict[str, Any]:
 
 @api("viewer")
 def get_stats(req: Any, user: dict[str, Any]) -> dict[str, Any]:
-    return stats.compute(http.query(req))
+    from .. import stats_snapshot
+
+    return stats_snapshot.for_params(http.query(req))
 
 
 @api("viewer")

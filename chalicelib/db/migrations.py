@@ -330,6 +330,11 @@ def m0005_response_metrics(db: Database) -> None:
     add_index(db, "alertas", "ix_alertas_stats", "primera_vez, silencio_id, regla_id, severidad, estado, conteo")
     add_index(db, "alertas", "ix_alertas_stats_entidad", "primera_vez, silencio_id, entidad_clave, conteo")
     add_index(db, "incidentes", "ix_incidentes_estado_sev", "estado, severidad")
+    create_table(db, """CREATE TABLE IF NOT EXISTS instantaneas_estadisticas (
+        clave VARCHAR(64) NOT NULL PRIMARY KEY,
+        datos MEDIUMTEXT NOT NULL,
+        fecha TIMESTAMP NULL
+    )""")
     from ..metrics import backfill
 
     backfill(db)

@@ -9,7 +9,7 @@ import logging
 import time
 from typing import Any
 
-from .. import alerts, notify, suppressions
+from .. import alerts, notify, stats_snapshot, suppressions
 from ..db import get_db
 from ..detector_state import DbStateStore, purge_expired
 from ..timeutil import ago_str
@@ -43,7 +43,8 @@ def run(now: float | None = None, digest: bool = True) -> dict[str, Any]:
              # a partition key idle for longer than the stream keeps records cannot be replayed: its mark can go
              ("marks_purged", lambda: db.execute("DELETE FROM progreso_flujo WHERE fecha < %s",
                                                  (ago_str(MARK_RETENTION_S),))[1]),
-             ("windows_purged", lambda: purge_expired(db, now)))
+             ("windows_purged", lambda: purge_expired(db, now)),
+             ("stats_snapshot", lambda: stats_snapshot.refresh()["as_of"]))
     for name, step in steps:
         if step is None:
             continue

@@ -102,6 +102,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
                     "Goes straight to encrypted S3; the type is checked from the content."),
     "form_errors": ("Revise los campos marcados.", "Please check the highlighted fields."),
     "reports": ("Informes", "Reports"),
+    "as_of": ("datos de", "as of"),
+    "refresh": ("actualizar", "refresh"),
     "report": ("Informe", "Report"),
     "new_incidents": ("Incidentes nuevos", "New incidents"),
     "new_alerts": ("Alertas nuevas", "New alerts"),

@@ -6,7 +6,7 @@ from urllib.parse import urlencode
 
 from chalice import Response
 
-from .. import catalogs, exports, history, incident_report, incidents, stats
+from .. import catalogs, exports, history, incident_report, incidents, stats_snapshot
 from ..alerts import SEVERITIES
 from ..errors import NotFound, ValidationError
 from . import http
@@ -29,7 +29,7 @@ def _charts(s: dict[str, Any], t_alerts: str, t_incidents: str) -> dict[str, Any
 def _stats(req: Any) -> tuple[dict[str, str], dict[str, Any] | None, dict[str, str]]:
     q = {k: v for k, v in http.query(req).items() if v and k in FILTERS}
     try:
-        return q, stats.compute(q), {}
+        return q, stats_snapshot.for_params({**q, "refresh": http.query(req).get("refresh")}), {}
     except ValidationError as err:
         return q, None, err.details
 

@@ -112,3 +112,20 @@ def test_stats_api_validates_and_is_for_viewers(api, db):
     backwards = api.as_role("viewer", "GET", "/api/stats?date_from=2026-03-31&date_to=2026-03-01")
     assert backwards.status_code == 400
     assert api.call("GET", "/api/stats").status_code == 401
+
+
+def test_the_default_view_is_a_maintained_snapshot_and_filters_are_live(api, db):
+    first = api.as_role("viewer", "GET", "/api/stats").json_body
+    assert first["snapshot"] is True and first["incidents"]["created"] == 0
+    api.as_role("analyst", "POST", "/api/incidents", {"title": "t", "description": "d", "type": "Otro",
+                                                      "severity": "Baja"})
+    assert api.as_role("viewer", "GET", "/api/stats").json_body["incidents"]["created"] == 0  # the snapshot
+    assert api.as_role("viewer", "GET", "/api/stats?severity=Baja").json_body["incidents"]["created"] == 1  # live
+    fresh = api.as_role("viewer", "GET", "/api/stats?refresh=1").json_body
+    assert fresh["incidents"]["created"] == 1 and fresh["as_of"] >= first["as_of"]
+    from chalicelib.pipeline import scheduled
+
+    api.as_role("analyst", "POST", "/api/incidents", {"title": "t2", "description": "d", "type": "Otro",
+                                                      "severity": "Baja"})
+    scheduled.run(digest=False)  # the schedule keeps it current
+    assert api.as_role("viewer", "GET", "/api/stats").json_body["incidents"]["created"] == 2
