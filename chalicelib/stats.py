@@ -24,7 +24,8 @@ TOP = 10
 
 def _period(params: dict[str, Any], errors: dict[str, str]) -> tuple[str, str]:
     now = utcnow()
-    start, end = db_str(now - timedelta(days=DEFAULT_DAYS)), db_str(now)
+    # the default end leaves a day of slack: device clocks run ahead (the pipeline accepts up to a day)
+    start, end = db_str(now - timedelta(days=DEFAULT_DAYS)), db_str(now + timedelta(days=1))
     for key, end_of_day in (("date_from", False), ("date_to", True)):
         if params.get(key):
             try:

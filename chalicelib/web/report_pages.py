@@ -9,7 +9,7 @@ from chalice import Response
 from .. import catalogs, exports, history, incident_report, incidents, stats_snapshot
 from ..alerts import SEVERITIES
 from ..errors import NotFound, ValidationError
-from . import http
+from . import http, i18n
 from .charts import SEVERITY_COLOURS, series_table, stacked_bars
 from .guard import page
 from .render import render
@@ -18,12 +18,18 @@ from ..history import as_id
 FILTERS = ("date_from", "date_to", "type", "severity", "status", "assignee")
 
 
-def _charts(s: dict[str, Any], t_alerts: str, t_incidents: str) -> dict[str, Any]:
+def _charts(req: Any, ctx: dict[str, Any], s: dict[str, Any]) -> dict[str, Any]:
+    lang = i18n.language(req, ctx.get("user"))
+    t = i18n.translator(lang)
+    sev_labels = catalogs.labels("severidad") if lang == "en" else {}
+    type_labels = catalogs.labels("tipo") if lang == "en" else {}
     days, sev, daily = series_table(s["alerts"]["per_day_by_severity"], "day", "severity")
     sev = [x for x in SEVERITIES if x in sev]
     weeks, types, weekly = series_table(s["incidents"]["per_week_by_type"], "week", "type")
-    return {"alerts_chart": stacked_bars("chart-alerts", t_alerts, days, sev, daily, colours=SEVERITY_COLOURS),
-            "incidents_chart": stacked_bars("chart-incidents", t_incidents, weeks, types, weekly)}
+    return {"alerts_chart": stacked_bars("chart-alerts", t("alerts_per_day"), days, sev, daily, labels=sev_labels,
+                                         colours=SEVERITY_COLOURS),
+            "incidents_chart": stacked_bars("chart-incidents", t("incidents_per_week"), weeks, types, weekly,
+                                            labels=type_labels)}
 
 
 def _stats(req: Any) -> tuple[dict[str, str], dict[str, Any] | None, dict[str, str]]:
@@ -40,7 +46,7 @@ def dashboard(req: Any, ctx: dict[str, Any]) -> Any:
     recent = history.search({"per_page": 10})["items"]
     return render(req, ctx, "dashboard.html", s=s, q=q, errors=errors, recent=recent, severities=SEVERITIES,
                   duration=incident_report.duration, counts=incidents.counts(), statuses=catalogs.STATUSES,
-                  **(_charts(s, "alerts", "incidents") if s else {}))
+                  **(_charts(req, ctx, s) if s else {}))
 
 
 @page("viewer")
@@ -50,7 +56,7 @@ def reports(req: Any, ctx: dict[str, Any]) -> Any:
                   types=catalogs.values("tipo"), statuses=catalogs.STATUSES, duration=incident_report.duration,
                   export_links=[(k, f, "/reports/export?" + urlencode({**q, "kind": k, "format": f}))
                                 for k in exports.KINDS for f in exports.FORMATS],
-                  **(_charts(s, "alerts", "incidents") if s else {}))
+                  **(_charts(req, ctx, s) if s else {}))
 
 
 @page("viewer")
