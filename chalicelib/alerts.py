@@ -10,7 +10,7 @@ from typing import Any, Iterable
 
 import orjson
 
-from . import history, incidents
+from . import alert_rollup, history, incidents
 from .db import get_db
 from .errors import Conflict, NotFound, ValidationError
 from .history import as_id, positive_int
@@ -72,13 +72,20 @@ def store(found: Iterable[Any], silences: list[dict[str, Any]] | None = None) ->
         part = prints[i:i + 500]
         marks = ", ".join(["%s"] * len(part))
         for r in db.query(f"SELECT id, huella, conteo, primera_vez, ultima_vez, muestras, silencio_id, regla_id, "
-                          f"entidad_clave FROM alertas "
+                          f"entidad_clave, severidad, estado FROM alertas "
                           f"WHERE huella IN ({marks})", part):
             existing[r["huella"]] = r
     created, updates, now = [], [], now_str()
+    roll = alert_rollup.Deltas()
     for a in found:
         row = existing.get(a.fingerprint)
         if row is not None:
+            old_day = alert_rollup.day(row["primera_vez"])
+            first = min(alert_rollup.day(a.first_seen), old_day)
+            bucket = (row["regla_id"], row["severidad"], row["estado"], 1 if row.get("silencio_id") else 0)
+            roll.move((old_day, *bucket), (first, *bucket), int(row["conteo"]))
+            roll.add((first, *bucket), 0, a.count)
+            row["primera_vez"], row["conteo"] = first, int(row["conteo"]) + a.count
             samples = orjson.loads(row["muestras"] or "[]")
             if len(samples) < MAX_SAMPLES:
                 samples += a.samples[: MAX_SAMPLES - len(samples)]
@@ -88,6 +95,7 @@ def store(found: Iterable[Any], silences: list[dict[str, Any]] | None = None) ->
                 # the silence was lifted or ran out and the activity goes on: the alert comes back, and is notified
                 db.execute("UPDATE alertas SET silencio_id = NULL WHERE id = %s", (row["id"],))
                 row["silencio_id"] = None
+                roll.move((row["primera_vez"], *bucket), (row["primera_vez"], *bucket[:3], 0), int(row["conteo"]))
                 created.append({"id": row["id"], "alert": a, "entity_key": row["entidad_clave"], "suppressed": False})
             continue
         key = entity_key(a.entity)
@@ -102,7 +110,10 @@ def store(found: Iterable[Any], silences: list[dict[str, Any]] | None = None) ->
             "explicacion, muestras, conteo, primera_vez, ultima_vez, origen, silencio_id, fecha_creacion, "
             "fecha_actualizacion) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)", values)
         existing[a.fingerprint] = {"id": aid, "huella": a.fingerprint, "muestras": values[9],
-                                   "silencio_id": values[14], "entidad_clave": key}
+                                   "silencio_id": values[14], "entidad_clave": key, "regla_id": values[1],
+                                   "severidad": a.severity, "estado": "nueva", "conteo": a.count,
+                                   "primera_vez": alert_rollup.day(a.first_seen)}
+        roll.add((alert_rollup.day(a.first_seen), values[1], a.severity, "nueva", 1 if silence else 0), 1, a.count)
         created.append({"id": aid, "alert": a, "entity_key": key, "suppressed": silence is not None})
     if updates:
         db.executemany("UPDATE alertas SET conteo = conteo + %s, primera_vez = LEAST(primera_vez, %s), "
@@ -110,6 +121,7 @@ def store(found: Iterable[Any], silences: list[dict[str, Any]] | None = None) ->
                        updates) if db.kind == "mysql" else db.executemany(
             "UPDATE alertas SET conteo = conteo + ?, primera_vez = MIN(primera_vez, ?), ultima_vez = MAX(ultima_vez, ?), "
             "muestras = ?, fecha_actualizacion = ? WHERE id = ?", updates)
+    roll.flush(db)
     return created
 
 
@@ -225,6 +237,12 @@ def _set(alert_id: int, actor: str, action: str, description: str, changes: dict
                           (*changes.values(), now_str(), alert_id))
         if n != 1:
             raise Conflict(conflict or "La alerta cambió mientras tanto / The alert changed meanwhile; reload it")
+        if "estado" in changes and changes["estado"] != row["estado"]:
+            roll = alert_rollup.Deltas()
+            base = (alert_rollup.day(row["primera_vez"]), row["regla_id"], row["severidad"])
+            sil = 1 if row["silencio_id"] else 0
+            roll.move((*base, row["estado"], sil), (*base, changes["estado"], sil), int(row["conteo"]))
+            roll.flush(db)
         for col, new in changes.items():
             history.record(incident_id or row["incidente_id"], actor, action, description, field=col,
                            old=row[col], new=new, alert_id=alert_id)

@@ -83,6 +83,15 @@ def _alert_where(f: dict[str, Any]) -> tuple[str, list[Any]]:
     return " WHERE " + " AND ".join(where), args
 
 
+def _rollup_where(f: dict[str, Any]) -> tuple[str, list[Any]]:
+    """Alert counts come from whole UTC days of the rollup: the days the period touches."""
+    where, args = ["dia BETWEEN %s AND %s", "silenciada = 0"], [f["date_from"][:10], f["date_to"][:10]]
+    if f.get("severity"):
+        where.append("severidad = %s")
+        args.append(f["severity"])
+    return " WHERE " + " AND ".join(where), args
+
+
 def _week(col: str) -> str:
     if get_db().kind == "mysql":
         return f"DATE(DATE_SUB({col}, INTERVAL WEEKDAY({col}) DAY))"
@@ -159,13 +168,14 @@ def compute(params: dict[str, Any]) -> dict[str, Any]:
                       f"GROUP BY w, tipo ORDER BY w, tipo", ia)
     created = int(db.scalar(f"SELECT COUNT(*) AS n FROM incidentes{iw}", ia) or 0)
     aw, aa = _alert_where(f)
-    daily = db.query(f"SELECT DATE(primera_vez) AS d, severidad AS k, COUNT(*) AS n FROM alertas{aw} "
-                     f"GROUP BY d, severidad ORDER BY d, severidad", aa)
-    rules = db.query(  # every rule of the period (a few dozen rows), from the covering index alone
-        f"SELECT regla_id, COUNT(*) AS n, SUM(conteo) AS events, "
-        f"SUM(CASE WHEN estado = 'escalada' THEN 1 ELSE 0 END) AS escalated, "
-        f"SUM(CASE WHEN estado = 'descartada' THEN 1 ELSE 0 END) AS dismissed "
-        f"FROM alertas{aw} GROUP BY regla_id ORDER BY n DESC, regla_id", aa)
+    rw, ra = _rollup_where(f)
+    daily = [r for r in db.query(f"SELECT dia AS d, severidad AS k, SUM(alertas) AS n FROM resumen_alertas_dia{rw} "
+                                 f"GROUP BY dia, severidad ORDER BY dia, severidad", ra) if int(r["n"] or 0)]
+    rules = [r for r in db.query(  # every rule of the period: a few dozen rows from the daily rollup
+        f"SELECT regla_id, SUM(alertas) AS n, SUM(eventos) AS events, "
+        f"SUM(CASE WHEN estado = 'escalada' THEN alertas ELSE 0 END) AS escalated, "
+        f"SUM(CASE WHEN estado = 'descartada' THEN alertas ELSE 0 END) AS dismissed "
+        f"FROM resumen_alertas_dia{rw} GROUP BY regla_id ORDER BY n DESC, regla_id", ra) if int(r["n"] or 0)]
     entities = db.query(f"SELECT entidad_clave AS k, COUNT(*) AS n, SUM(conteo) AS events FROM alertas{aw} "
                         f"GROUP BY entidad_clave ORDER BY n DESC, entidad_clave LIMIT {TOP}", aa)
     info = _rule_info([r["regla_id"] for r in rules])

@@ -330,6 +330,19 @@ def m0005_response_metrics(db: Database) -> None:
     add_index(db, "alertas", "ix_alertas_stats", "primera_vez, silencio_id, regla_id, severidad, estado, conteo")
     add_index(db, "alertas", "ix_alertas_stats_entidad", "primera_vez, silencio_id, entidad_clave, conteo")
     add_index(db, "incidentes", "ix_incidentes_estado_sev", "estado, severidad")
+    create_table(db, f"""CREATE TABLE IF NOT EXISTS resumen_alertas_dia (
+        dia DATE NOT NULL,
+        regla_id VARCHAR(120) {BIN} NOT NULL,
+        severidad VARCHAR(20) NOT NULL,
+        estado VARCHAR(20) NOT NULL,
+        silenciada SMALLINT NOT NULL,
+        alertas INT NOT NULL DEFAULT 0,
+        eventos BIGINT NOT NULL DEFAULT 0,
+        PRIMARY KEY (dia, regla_id, severidad, estado, silenciada)
+    )""")
+    from ..alert_rollup import rebuild
+
+    rebuild(db)
     create_table(db, """CREATE TABLE IF NOT EXISTS instantaneas_estadisticas (
         clave VARCHAR(64) NOT NULL PRIMARY KEY,
         datos MEDIUMTEXT NOT NULL,
