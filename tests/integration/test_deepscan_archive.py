@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import textwrap
+import uuid
 from datetime import datetime, timedelta, timezone
 
 from tests.integration.test_pipeline import ATTACKER, brute_force_lines, fetch_event, ship, stream  # noqa: F401
@@ -29,15 +30,17 @@ def test_a_deep_scan_reads_the_archive_and_survives_a_corrupt_object(stream, db)
     ship(brute_force_lines(30, 1.8e9))
     event = archive_batch(stream["name"])
     start, end = window(event)
-    objs = list_objects(start, end)
-    assert objs
-    hour = objs[0]["key"].rsplit("/", 1)[0]
-    aws.client("s3").put_object(Bucket=config.get_settings().logs_bucket, Key=f"{hour}/shardId-zzz-1-2.jsonl.gz",
+    first = list_objects(start, end)
+    assert first
+    hour = first[0]["key"].rsplit("/", 1)[0]
+    bad = f"{hour}/shardId-zzz{uuid.uuid4().hex[:6]}-1-2.jsonl.gz"
+    aws.client("s3").put_object(Bucket=config.get_settings().logs_bucket, Key=bad,
                                 Body=b"\x1f\x8b\x08\x00 this is not gzip")
+    objs = list_objects(start, end)
     seen = []
     out = scan_range(start, end, ArchiveScan(indicators={"ips": [ATTACKER]}), progress=seen.append)
-    assert out["records"] >= 30 and out["objects_done"] == out["objects_total"] == len(objs) + 1
-    assert [c["key"].endswith("shardId-zzz-1-2.jsonl.gz") for c in out["corrupt"]] == [True]
+    assert out["records"] >= 30 and out["objects_done"] == out["objects_total"] == len(objs) == len(first) + 1
+    assert bad in [c["key"] for c in out["corrupt"]]
     rules = {a.rule_id for a in out["alerts"]}
     assert {"ci-anomaly-brute-force", "ci-deepscan-indicator"} <= rules
     assert all(a.origin == "deep scan" for a in out["alerts"])
