@@ -36,9 +36,12 @@ def test_a_deep_scan_reads_the_archive_and_survives_a_corrupt_object(stream, db)
     bad = f"{hour}/shardId-zzz{uuid.uuid4().hex[:6]}-1-2.jsonl.gz"
     aws.client("s3").put_object(Bucket=config.get_settings().logs_bucket, Key=bad,
                                 Body=b"\x1f\x8b\x08\x00 this is not gzip")
-    objs = list_objects(start, end)
-    seen = []
-    out = scan_range(start, end, ArchiveScan(indicators={"ips": [ATTACKER]}), progress=seen.append)
+    try:
+        objs = list_objects(start, end)
+        seen = []
+        out = scan_range(start, end, ArchiveScan(indicators={"ips": [ATTACKER]}), progress=seen.append)
+    finally:  # the bucket is shared by the whole session: leave no corrupt object for other tests
+        aws.client("s3").delete_object(Bucket=config.get_settings().logs_bucket, Key=bad)
     assert out["records"] >= 30 and out["objects_done"] == out["objects_total"] == len(objs) == len(first) + 1
     assert bad in [c["key"] for c in out["corrupt"]]
     rules = {a.rule_id for a in out["alerts"]}
