@@ -11,6 +11,7 @@ from typing import Any, Iterable
 from ..alerts import Alert, merge_into
 from ..parsers import ParseError, parse_record
 from .beaconing import Beaconing
+from .firstseen import LongFirstSeen
 from .indicators import IndicatorSweep
 
 
@@ -24,6 +25,7 @@ class ArchiveScan:
         self.detector = detector
         self.indicators = IndicatorSweep(indicators)
         self.beaconing = beaconing if beaconing is not None else Beaconing()
+        self.first_seen = LongFirstSeen()
         self.high: dict[str, int] = {}
         self.merged: dict[str, Alert] = {}
         self.stats = {"records": 0, "duplicates": 0, "events": 0, "parse_errors": 0}
@@ -52,6 +54,7 @@ class ArchiveScan:
         found, _ = self.detector.process(events)
         for ev in events:
             self.beaconing.observe(ev)
+            self.first_seen.observe(ev)
             if self.indicators:
                 self.indicators.observe(ev)
         for a in found:
@@ -59,6 +62,6 @@ class ArchiveScan:
             merge_into(self.merged, a)
 
     def finish(self) -> dict[str, Any]:
-        for a in self.beaconing.results() + self.indicators.results():
+        for a in self.beaconing.results() + self.indicators.results() + self.first_seen.results():
             merge_into(self.merged, a)
         return {"alerts": list(self.merged.values()), **self.stats}

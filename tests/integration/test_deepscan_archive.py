@@ -80,3 +80,28 @@ def test_an_empty_range_scans_nothing(db, moto_server):
     start = datetime(2001, 1, 1, tzinfo=timezone.utc)
     out = scan_range(start, start + timedelta(hours=2), ArchiveScan())
     assert out["objects_total"] == 0 and out["records"] == 0 and out["alerts"] == []
+
+
+def test_the_analyzer_command_writes_a_report(stream, db, tmp_path, capsys):
+    import json
+
+    from chalicelib.deepscan.__main__ import main
+
+    ship(brute_force_lines(15, 1.8e9))
+    start, end = window(archive_batch(stream["name"]))
+    iocs = tmp_path / "iocs.json"
+    iocs.write_text(json.dumps({"ips": [ATTACKER]}))
+    out = tmp_path / "report.json"
+    assert main(["--from", start.isoformat(), "--to", end.isoformat(), "--indicators", str(iocs),
+                 "--output", str(out)]) == 0
+    report = json.loads(out.read_text())
+    assert report["records"] >= 15 and report["corrupt_objects"] == []
+    assert {"ci-anomaly-brute-force", "ci-deepscan-indicator"} <= {f["rule_id"] for f in report["findings"]}
+    assert all(f["origin"] == "deep scan" for f in report["findings"])
+    assert "findings in" in capsys.readouterr().err
+    try:
+        main(["--from", end.isoformat(), "--to", start.isoformat()])
+    except SystemExit as exc:
+        assert exc.code == 2
+    else:
+        raise AssertionError("a reversed range must be refused")

@@ -101,3 +101,17 @@ def test_retro_hunt_finds_old_data_with_a_rule_written_afterwards(tmp_path):
     after.feed(archived)
     (hit,) = [a for a in after.finish()["alerts"] if "traversal" in a.title.lower()]
     assert hit.severity == "Crítica" and hit.origin == "deep scan" and hit.attack == ["initial-access", "T1190"]
+
+
+def test_long_window_first_seen_reports_a_late_new_source_for_a_known_user():
+    from detectors.deepscan import LongFirstSeen
+
+    fs, day = LongFirstSeen(learn_fraction=0.5), 86400
+    for d in range(20):  # alice always from the office; bob only appears late (nothing to compare him with)
+        fs.observe({"_ts": T0 + d * day, "user.name": "alice", "source.ip": "10.0.0.5"})
+    fs.observe({"_ts": T0 + 15 * day, "user.name": "alice", "source.ip": "198.51.100.77"})
+    fs.observe({"_ts": T0 + 16 * day, "user.name": "bob", "source.ip": "10.0.0.9"})
+    fs.observe({"_ts": T0 + 3 * day, "user.name": "alice", "source.ip": "10.0.0.6"})  # new, but while learning
+    (alert,) = fs.results()
+    assert alert.entity == {"user.name": "alice", "source.ip": "198.51.100.77"}
+    assert "15.0 days into the range" in alert.explanation["summary"]
