@@ -10,10 +10,10 @@ from typing import Any, Iterable
 
 import orjson
 
-from . import alert_rollup, history, incidents
+from . import alert_rollup, history, incidents, suppressions
 from .db import get_db
 from .errors import Conflict, NotFound, ValidationError
-from .history import as_id, positive_int
+from .history import as_id, page_args
 from .timeutil import FMT, iso, now_str, parse_user_date
 
 STATES = {"new": "nueva", "acknowledged": "reconocida", "dismissed": "descartada", "escalated": "escalada"}
@@ -41,6 +41,7 @@ def ts_str(epoch: float) -> str:
 
 
 def to_api(row: dict[str, Any], full: bool = False) -> dict[str, Any]:
+    explanation = orjson.loads(row["explicacion"] or "{}") or {}
     out = {"id": row["id"], "fingerprint": row["huella"], "rule_id": row["regla_id"], "title": row["titulo"],
            "severity": row["severidad"], "state": STATE_API.get(row["estado"], row["estado"]),
            "dismiss_reason": row["motivo"], "assignee": row["asignado_a"], "entity": orjson.loads(row["entidad"]),
@@ -48,10 +49,10 @@ def to_api(row: dict[str, Any], full: bool = False) -> dict[str, Any]:
            "attack": orjson.loads(row["tecnicas"] or "[]"), "count": int(row["conteo"]),
            "first_seen": iso(row["primera_vez"]), "last_seen": iso(row["ultima_vez"]), "origin": row["origen"],
            "incident_id": row["incidente_id"], "suppressed": row["silencio_id"] is not None,
-           "summary": (orjson.loads(row["explicacion"] or "{}") or {}).get("summary"),
+           "summary": explanation.get("summary"),
            "created_at": iso(row["fecha_creacion"])}
     if full:
-        out["explanation"] = orjson.loads(row["explicacion"] or "{}")
+        out["explanation"] = explanation
         out["samples"] = orjson.loads(row["muestras"] or "[]")
     return out
 
@@ -59,8 +60,6 @@ def to_api(row: dict[str, Any], full: bool = False) -> dict[str, Any]:
 # -- from the pipeline --------------------------------------------------------------------------------------
 def store(found: Iterable[Any], silences: list[dict[str, Any]] | None = None) -> list[dict[str, Any]]:
     """Upsert detector alerts (call inside a transaction); returns the rows created now, for notification."""
-    from . import suppressions
-
     db = get_db()
     found = list(found)
     if not found:
@@ -191,10 +190,7 @@ def search(params: dict[str, Any]) -> dict[str, Any]:
     """Filters: severity, min_severity, state, rule, entity (substring), device, origin, incident_id, date_from,
     date_to, suppressed; ``group=entity`` returns one row per entity with its alert count."""
     where, args, errors = _filters(params)
-    page = positive_int(params.get("page"), 1, "page", errors)
-    per_page = positive_int(params.get("per_page"), 50, "per_page", errors)
-    if per_page > 200:
-        errors["per_page"] = "at most 200"
+    page, per_page = page_args(params, 50, errors)
     group = params.get("group")
     if group not in (None, "", "entity"):
         errors["group"] = "only 'entity'"

@@ -46,14 +46,6 @@ def reset() -> None:
     """Forget the container's mirror (a test that empties the table, a rollback)."""
     global _mirror
     _mirror = _Mirror()
-MAX_KEY = 200
-
-
-def db_key(key: str) -> str:
-    """Keys are built from log fields (a user name can be any length): long ones are shortened by a hash."""
-    if len(key) <= MAX_KEY:
-        return key
-    return key[:120] + "#" + hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 class DbStateStore:

@@ -57,10 +57,7 @@ def search(filters: dict[str, Any], default_per_page: int = 50) -> dict[str, Any
                 where.append(f"h.fecha {op} %s")
             except ValueError:
                 errors[key] = "expected YYYY-MM-DD or ISO 8601"
-    page = positive_int(filters.get("page"), 1, "page", errors)
-    per_page = positive_int(filters.get("per_page"), default_per_page, "per_page", errors)
-    if per_page > 200:
-        errors["per_page"] = "at most 200"
+    page, per_page = page_args(filters, default_per_page, errors)
     if errors:
         raise ValidationError("Filtros no válidos / Invalid filters", errors)
     sql_where = (" WHERE " + " AND ".join(where)) if where else ""
@@ -70,6 +67,16 @@ def search(filters: dict[str, Any], default_per_page: int = 50) -> dict[str, Any
                     f"{sql_where} ORDER BY h.fecha DESC, h.id DESC LIMIT %s OFFSET %s",
                     (*params, per_page, (page - 1) * per_page))
     return {"items": [to_api(r) for r in rows], "total": total, "page": page, "per_page": per_page}
+
+
+def page_args(params: dict[str, Any], default_per_page: int, errors: dict[str, str],
+              max_per_page: int = 200) -> tuple[int, int]:
+    """``page`` and ``per_page`` as a user typed them, problems added to ``errors``."""
+    page = positive_int(params.get("page"), 1, "page", errors)
+    per_page = positive_int(params.get("per_page"), default_per_page, "per_page", errors)
+    if per_page > max_per_page:
+        errors["per_page"] = f"at most {max_per_page}"
+    return page, per_page
 
 
 def as_id(value: Any) -> int | None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from . import catalogs, history, metrics, users
-from .history import positive_int
+from .history import page_args
 from .db import get_db
 from .errors import NotFound, ValidationError
 from .timeutil import iso, now_str, parse_user_date
@@ -161,10 +161,7 @@ def search(params: dict[str, Any]) -> dict[str, Any]:
     desc = sort.startswith("-")
     if sort.lstrip("-") not in SORTS:
         errors["sort"] = "one of: " + ", ".join(sorted(SORTS)) + " (prefix - for descending)"
-    page = positive_int(params.get("page"), 1, "page", errors)
-    per_page = positive_int(params.get("per_page"), 25, "per_page", errors)
-    if per_page > MAX_PER_PAGE:
-        errors["per_page"] = f"at most {MAX_PER_PAGE}"
+    page, per_page = page_args(params, 25, errors, MAX_PER_PAGE)
     if errors:
         raise ValidationError("Filtros no válidos / Invalid filters", errors)
     sql_where = (" WHERE " + " AND ".join(where)) if where else ""

@@ -16,7 +16,7 @@ from . import aws
 from .alerts import SEVERITIES, SEVERITY_EN
 from .config import get_settings
 from .db import get_db
-from .history import positive_int
+from .history import page_args
 from .errors import ValidationError
 from .timeutil import db_str, iso, now_str, utcnow
 
@@ -179,10 +179,7 @@ def search(params: dict[str, Any]) -> dict[str, Any]:
         else:
             where.append("tipo = %s")
             args.append("alerta" if params["kind"] == "alert" else "resumen")
-    page = positive_int(params.get("page"), 1, "page", errors)
-    per_page = positive_int(params.get("per_page"), 50, "per_page", errors)
-    if per_page > 200:
-        errors["per_page"] = "at most 200"
+    page, per_page = page_args(params, 50, errors)
     if errors:
         raise ValidationError("Filtros no válidos / Invalid filters", errors)
     sql_where = (" WHERE " + " AND ".join(where)) if where else ""

@@ -19,8 +19,7 @@ def run(stop: threading.Event, rate: float = 40.0, first_attack_s: float = 5.0, 
 
     fleet = Fleet(seed=seed)
     shipper = Shipper()
-    started = next_attack = time.time() + first_attack_s
-    del started
+    next_attack = time.time() + first_attack_s
     while not stop.is_set():
         tick = time.time()
         fleet.ts = tick

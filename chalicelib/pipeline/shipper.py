@@ -13,7 +13,6 @@ import random
 import socket
 import sys
 import time
-from pathlib import Path
 from typing import IO, Iterable, Iterator
 
 MAX_RECORDS = 500

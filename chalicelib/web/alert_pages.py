@@ -6,11 +6,10 @@ from typing import Any
 from urllib.parse import urlencode
 
 from .. import alerts, notify, suppressions, users
-from ..errors import AppError, NotFound, ValidationError
+from ..errors import AppError, ValidationError
 from . import http
 from .guard import page
 from .render import render
-from ..history import as_id
 
 FILTERS = ("severity", "state", "rule", "entity", "device", "date_from", "date_to", "group", "page", "suppressed")
 
@@ -34,9 +33,7 @@ def alert_list(req: Any, ctx: dict[str, Any]) -> Any:
 
 
 def _alert_id(alert_id: str) -> int:
-    if as_id(alert_id) is None:
-        raise NotFound("Alerta no encontrada / Alert not found")
-    return as_id(alert_id)  # type: ignore[return-value]
+    return http.path_id(alert_id, "Alerta no encontrada / Alert not found")
 
 
 @page("viewer")
@@ -79,9 +76,8 @@ def alert_action(req: Any, ctx: dict[str, Any], alert_id: str) -> Any:
 
 @page("analyst")
 def suppression_lift(req: Any, ctx: dict[str, Any], suppression_id: str) -> Any:
-    if as_id(suppression_id) is None:
-        raise NotFound("Silencio no encontrado / Suppression not found")
-    suppressions.lift(as_id(suppression_id), ctx["user"]["nombre_usuario"])  # type: ignore[arg-type]
+    sid = http.path_id(suppression_id, "Silencio no encontrado / Suppression not found")
+    suppressions.lift(sid, ctx["user"]["nombre_usuario"])
     return http.redirect("/alerts?lifted=1")
 
 

@@ -9,7 +9,8 @@ from urllib.parse import parse_qs, quote
 from chalice import Response
 
 from ..config import get_settings
-from ..errors import AppError, ValidationError
+from ..errors import AppError, NotFound, ValidationError
+from ..history import as_id
 
 SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
@@ -153,3 +154,11 @@ def current_path(req: Any) -> str:
 
 def quote_path(path: str) -> str:
     return quote(path, safe="/")
+
+
+def path_id(value: Any, message: str = "No encontrado / Not found") -> int:
+    """An id from a URL or form: ASCII digits, else a 404 (never a 500 from ``int()``)."""
+    n = as_id(value)
+    if n is None:
+        raise NotFound(message)
+    return n

@@ -9,11 +9,10 @@ from urllib.parse import urlencode
 from chalice import Response
 
 from .. import audit, auth, catalogs, custody, evidence, history, incidents, users
-from ..errors import AppError, NotFound, ValidationError
+from ..errors import AppError, ValidationError
 from . import http
 from .guard import page
 from .render import STATIC, render
-from ..history import as_id
 
 LOGIN_NONCE = "ci_login"
 
@@ -114,9 +113,7 @@ def _detail(req: Any, ctx: dict[str, Any], incident_id: int, errors: dict[str, A
 
 
 def _int_id(value: str) -> int:
-    if as_id(value) is None:
-        raise NotFound("Incidente no encontrado / Incident not found")
-    return as_id(value)  # type: ignore[return-value]
+    return http.path_id(value, "Incidente no encontrado / Incident not found")
 
 
 @page("viewer")

@@ -8,13 +8,13 @@ from chalice import Response
 
 from .. import catalogs, exports, history, incident_report, incidents, stats_snapshot
 from ..alerts import SEVERITIES
-from ..errors import NotFound, ValidationError
+from ..errors import ValidationError
 from . import http, i18n
 from .charts import SEVERITY_COLOURS, series_table, stacked_bars
 from .guard import page
 from .render import render
-from ..history import as_id
 
+INCIDENT_NOT_FOUND = "Incidente no encontrado / Incident not found"
 FILTERS = ("date_from", "date_to", "type", "severity", "status", "assignee")
 
 
@@ -67,15 +67,9 @@ def export(req: Any, ctx: dict[str, Any]) -> Any:
     return Response(body="", status_code=303, headers={"Location": result["url"]})
 
 
-def _incident_id(value: str) -> int:
-    if as_id(value) is None:
-        raise NotFound("Incidente no encontrado / Incident not found")
-    return as_id(value)  # type: ignore[return-value]
-
-
 @page("viewer")
 def incident_report_page(req: Any, ctx: dict[str, Any], incident_id: str) -> Any:
-    report = incident_report.gather(_incident_id(incident_id))
+    report = incident_report.gather(http.path_id(incident_id, INCIDENT_NOT_FOUND))
     return render(req, ctx, "incident_report.html", r=report, duration=incident_report.duration)
 
 
@@ -83,6 +77,6 @@ def incident_report_page(req: Any, ctx: dict[str, Any], incident_id: str) -> Any
 def incident_report_pdf(req: Any, ctx: dict[str, Any], incident_id: str) -> Any:
     """Rendered to the reports bucket and handed over by a short-lived link: API Gateway returns binary bodies
     only when the browser's Accept header names their type, which a plain link does not."""
-    iid = _incident_id(incident_id)
+    iid = http.path_id(incident_id, INCIDENT_NOT_FOUND)
     link = incident_report.publish_pdf(iid, ctx["user"]["nombre_usuario"])
     return Response(body="", status_code=303, headers={"Location": link["url"]})

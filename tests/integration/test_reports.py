@@ -8,7 +8,7 @@ import urllib.request
 
 import pytest
 
-from tests.integration.test_stats import PERIOD, fixtures, incident
+from tests.integration.test_stats import fixtures, incident
 
 
 def fetch(url: str) -> bytes:
