@@ -5,9 +5,10 @@ from chalicelib import evidence_arrival, status
 from chalicelib.api import core as api
 from chalicelib.api import alerts as alerts_api
 from chalicelib.api import evidence as evidence_api
+from chalicelib.api import scans as scans_api
 from chalicelib.config import get_settings
 from chalicelib.pipeline import ingest, scheduled
-from chalicelib.web import alert_pages, evidence_pages, http, pages, report_pages
+from chalicelib.web import alert_pages, evidence_pages, http, pages, report_pages, scan_pages
 
 app = Chalice(app_name="cyberincident")
 app.api.binary_types = ["application/octet-stream", "application/pdf", "image/png"]
@@ -332,6 +333,67 @@ def api_export(kind):
 @app.route("/api/notifications", methods=["GET"])
 def api_notifications():
     return alerts_api.list_notifications(req())
+
+
+# -- deep scans -----------------------------------------------------------------------------------
+@app.route("/scans", methods=["GET"])
+def scans_page():
+    return scan_pages.scan_list(req())
+
+
+@app.route("/scans", methods=["POST"], content_types=FORM)
+def scan_launch():
+    return scan_pages.scan_launch(req())
+
+
+@app.route("/scans/{scan_id}", methods=["GET"])
+def scan_detail(scan_id):
+    return scan_pages.scan_detail(req(), scan_id)
+
+
+@app.route("/scans/{scan_id}", methods=["POST"], content_types=FORM)
+def scan_action(scan_id):
+    return scan_pages.scan_action(req(), scan_id)
+
+
+@app.route("/scans/{scan_id}/report", methods=["GET"])
+def scan_report(scan_id):
+    return scan_pages.scan_report(req(), scan_id)
+
+
+@app.route("/api/scans", methods=["GET"])
+def api_scans():
+    return scans_api.list_scans(req())
+
+
+@app.route("/api/scans", methods=["POST"], content_types=JSON)
+def api_scan_create():
+    return scans_api.create_scan(req())
+
+
+@app.route("/api/scans/rules", methods=["GET"])
+def api_scan_rules():
+    return scans_api.scan_rules(req())
+
+
+@app.route("/api/scans/{scan_id}", methods=["GET"])
+def api_scan(scan_id):
+    return scans_api.get_scan(req(), scan_id)
+
+
+@app.route("/api/scans/{scan_id}/cancel", methods=["POST"], content_types=JSON)
+def api_scan_cancel(scan_id):
+    return scans_api.cancel_scan(req(), scan_id)
+
+
+@app.route("/api/scans/{scan_id}/rerun", methods=["POST"], content_types=JSON)
+def api_scan_rerun(scan_id):
+    return scans_api.rerun_scan(req(), scan_id)
+
+
+@app.route("/api/scans/{scan_id}/report", methods=["GET"])
+def api_scan_report(scan_id):
+    return scans_api.scan_report(req(), scan_id)
 
 
 # -- events ---------------------------------------------------------------------------------------

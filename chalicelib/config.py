@@ -36,6 +36,16 @@ class Settings:
     notify_throttle_s: int
     max_record_bytes: int
     chunk_records: int
+    scan_launcher: str  # ecs (AWS) | local (a process beside the app, make run)
+    ecs_cluster: str
+    ecs_task_definition: str
+    ecs_container: str
+    ecs_subnets: tuple[str, ...]
+    ecs_security_groups: tuple[str, ...]
+    scan_max_days: int
+    scan_progress_s: float
+    scan_stale_s: int
+    scan_start_timeout_s: int
 
 
 def _flag(name: str, default: str = "0") -> bool:
@@ -70,6 +80,16 @@ def get_settings() -> Settings:
         notify_throttle_s=int(env("NOTIFY_THROTTLE_SECONDS", "3600")),
         max_record_bytes=int(env("MAX_RECORD_BYTES", str(1024 * 1024))),
         chunk_records=int(env("PIPELINE_CHUNK_RECORDS", "500")),
+        scan_launcher=env("SCAN_LAUNCHER", "ecs" if env("AWS_LAMBDA_FUNCTION_NAME") else "local"),
+        ecs_cluster=env("ECS_CLUSTER", "cyberincident"),
+        ecs_task_definition=env("ECS_TASK_DEFINITION", "cyberincident-analyzer"),
+        ecs_container=env("ECS_CONTAINER", "analyzer"),
+        ecs_subnets=tuple(x for x in env("ECS_SUBNETS", "").split(",") if x),
+        ecs_security_groups=tuple(x for x in env("ECS_SECURITY_GROUPS", "").split(",") if x),
+        scan_max_days=int(env("SCAN_MAX_DAYS", "92")),
+        scan_progress_s=float(env("SCAN_PROGRESS_SECONDS", "3")),
+        scan_stale_s=int(env("SCAN_STALE_SECONDS", "300")),
+        scan_start_timeout_s=int(env("SCAN_START_TIMEOUT_SECONDS", "900")),
     )
 
 

@@ -26,6 +26,7 @@ DIGEST_LINES = 100
 LEASE_MINUTES = 10
 STATES_EN = {"pendiente": "pending", "enviando": "sending", "enviada": "sent", "fallida": "failed",
              "retenida": "held", "resumida": "digested"}
+KINDS_EN = {"alerta": "alert", "resumen": "digest", "escaneo": "scan"}
 
 
 def ascii_subject(text: str) -> str:
@@ -72,6 +73,12 @@ def enqueue(created: list[dict[str, Any]]) -> int:
                    (item["id"], state, a.rule_id[:120], item["entity_key"], a.severity, subject, body, now))
         queued += state == "pendiente"
     return queued
+
+
+def enqueue_message(kind: str, subject: str, body: str) -> None:
+    """Any other message for the team (a scan's summary) through the same outbox, retries included."""
+    get_db().execute("INSERT INTO notificaciones (tipo, estado, asunto, cuerpo, fecha_creacion) "
+                     "VALUES (%s, 'pendiente', %s, %s, %s)", (kind, ascii_subject(subject), body, now_str()))
 
 
 def _publish(subject: str, body: str) -> str:
@@ -155,7 +162,7 @@ def send_digest(force: bool = False) -> dict[str, Any] | None:
 
 
 def to_api(row: dict[str, Any]) -> dict[str, Any]:
-    return {"id": row["id"], "kind": "alert" if row["tipo"] == "alerta" else "digest", "alert_id": row["alerta_id"],
+    return {"id": row["id"], "kind": KINDS_EN.get(row["tipo"], row["tipo"]), "alert_id": row["alerta_id"],
             "state": STATES_EN.get(row["estado"], row["estado"]), "rule_id": row["regla_id"],
             "entity_key": row["entidad_clave"], "severity": row["severidad"], "subject": row["asunto"],
             "body": row["cuerpo"], "message_id": row["message_id"], "attempts": row["intentos"],
@@ -174,11 +181,12 @@ def search(params: dict[str, Any]) -> dict[str, Any]:
             where.append("estado = %s")
             args.append(back[params["state"]])
     if params.get("kind"):
-        if params["kind"] not in ("alert", "digest"):
-            errors["kind"] = "alert or digest"
+        back = {v: k for k, v in KINDS_EN.items()}
+        if params["kind"] not in back:
+            errors["kind"] = ", ".join(back)
         else:
             where.append("tipo = %s")
-            args.append("alerta" if params["kind"] == "alert" else "resumen")
+            args.append(back[params["kind"]])
     page, per_page = page_args(params, 50, errors)
     if errors:
         raise ValidationError("Filtros no válidos / Invalid filters", errors)

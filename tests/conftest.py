@@ -34,8 +34,29 @@ def moto_server() -> Iterator[str]:
                        "AWS_REGION": "eu-west-1", "AWS_ENDPOINT_URL": f"http://127.0.0.1:{port}",
                        "SECRET_KEY": "test-secret-key-not-for-production", "SECURE_COOKIES": "0"})
     local_stack.create_resources()
+    ecs_for_scans()
     yield f"http://127.0.0.1:{port}"
     server.stop()
+
+
+def ecs_for_scans() -> None:
+    """The analyzer's Fargate task as AWS would hold it (moto records RunTask; nothing runs): a private subnet with
+    DNS hostnames, a security group, the cluster and the task definition. Tests run the analyzer themselves."""
+    from chalicelib import aws, config
+
+    ec2 = aws.client("ec2")
+    vpc = ec2.create_vpc(CidrBlock="10.42.0.0/16")["Vpc"]["VpcId"]
+    ec2.modify_vpc_attribute(VpcId=vpc, EnableDnsHostnames={"Value": True})
+    subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.42.1.0/24")["Subnet"]["SubnetId"]
+    sg = ec2.create_security_group(GroupName="analyzer", Description="analyzer", VpcId=vpc)["GroupId"]
+    ecs = aws.client("ecs")
+    ecs.create_cluster(clusterName="cyberincident")
+    ecs.register_task_definition(family="cyberincident-analyzer", requiresCompatibilities=["FARGATE"],
+                                 networkMode="awsvpc", cpu="2048", memory="4096", containerDefinitions=[
+                                     {"name": "analyzer", "image": "cyberincident-analyzer:test", "essential": True,
+                                      "cpu": 2048, "memory": 4096}])
+    os.environ.update({"SCAN_LAUNCHER": "ecs", "ECS_SUBNETS": subnet, "ECS_SECURITY_GROUPS": sg})
+    config.reset()
 
 
 def reset_mysql(url: str) -> None:

@@ -353,12 +353,53 @@ def m0005_response_metrics(db: Database) -> None:
     backfill(db)
 
 
+def m0006_deep_scans(db: Database) -> None:
+    create_table(db, """CREATE TABLE IF NOT EXISTS escaneos (
+        id INT PRIMARY KEY AUTO_INCREMENT,
+        estado VARCHAR(20) NOT NULL DEFAULT 'en_cola',
+        desde DATETIME NOT NULL,
+        hasta DATETIME NOT NULL,
+        parametros MEDIUMTEXT NOT NULL,
+        incidente_id INT NULL,
+        creado_por VARCHAR(100) NOT NULL,
+        lanzador VARCHAR(20) NULL,
+        tarea VARCHAR(300) NULL,
+        cancelar SMALLINT NOT NULL DEFAULT 0,
+        objetos_total INT NOT NULL DEFAULT 0,
+        objetos_hechos INT NOT NULL DEFAULT 0,
+        bytes_total BIGINT NOT NULL DEFAULT 0,
+        bytes_hechos BIGINT NOT NULL DEFAULT 0,
+        eventos BIGINT NOT NULL DEFAULT 0,
+        hallazgos INT NOT NULL DEFAULT 0,
+        alertas_nuevas INT NOT NULL DEFAULT 0,
+        trabajadores INT NULL,
+        resumen MEDIUMTEXT NULL,
+        error TEXT NULL,
+        informe_clave VARCHAR(300) NULL,
+        latido TIMESTAMP NULL,
+        fecha_creacion TIMESTAMP DEFAULT CURRENT_TIMESTAMP,
+        fecha_inicio TIMESTAMP NULL,
+        fecha_fin TIMESTAMP NULL
+    )""")
+    add_index(db, "escaneos", "ix_escaneos_estado", "estado, latido")
+    add_index(db, "escaneos", "ix_escaneos_incidente", "incidente_id")
+    # which alerts a scan found, and whether they were new then (a re-run links to the same alerts)
+    create_table(db, """CREATE TABLE IF NOT EXISTS escaneo_alertas (
+        escaneo_id INT NOT NULL,
+        alerta_id INT NOT NULL,
+        nueva SMALLINT NOT NULL DEFAULT 0,
+        eventos INT NOT NULL DEFAULT 0,
+        PRIMARY KEY (escaneo_id, alerta_id)
+    )""")
+
+
 MIGRATIONS: list[tuple[int, str, Callable[[Database], None]]] = [
     (1, "seed schema", m0001_seed),
     (2, "users, catalogues, history details, indexes", m0002_users_catalogs_history),
     (3, "evidence state, hashes and custody log", m0003_evidence_custody),
     (4, "alerts, notifications, suppressions, detector state, processed records", m0004_alerts_pipeline),
     (5, "response-time milestones of incidents", m0005_response_metrics),
+    (6, "deep scan jobs and their findings", m0006_deep_scans),
 ]
 
 

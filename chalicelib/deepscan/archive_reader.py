@@ -15,6 +15,9 @@ from .. import aws
 from ..config import get_settings
 
 
+BATCH = 5000  # lines handed to the detectors at a time
+
+
 class CorruptObject(Exception):
     def __init__(self, key: str, reason: str) -> None:
         super().__init__(f"{key}: {reason}")
@@ -62,28 +65,33 @@ def read_object(key: str, bucket: str | None = None) -> Iterator[dict[str, Any]]
 
 
 def scan_range(start: datetime, end: datetime, scanner: Any, progress: Callable[[dict[str, Any]], None] | None = None,
-               objects: Iterable[dict[str, Any]] | None = None) -> dict[str, Any]:
+               objects: Iterable[dict[str, Any]] | None = None, finish: bool = True) -> dict[str, Any]:
     """Feed every object of the range to ``scanner`` (a :class:`detectors.deepscan.ArchiveScan`); records outside
-    [start, end] by arrival time are left out. Returns the scanner's summary plus objects, bytes and corrupt ones."""
+    [start, end] by arrival time are left out. ``progress`` hears after every batch of lines and every object (it
+    may raise to stop the scan). Returns the scanner's summary (its partial if not ``finish``) plus objects,
+    bytes and the corrupt ones."""
     objs = list(objects) if objects is not None else list_objects(start, end)
     lo, hi = start.timestamp(), end.timestamp()
     state = {"objects_total": len(objs), "objects_done": 0, "bytes_total": sum(o["size"] for o in objs),
              "bytes_done": 0, "corrupt": []}
+
+    def feed(batch: list) -> None:
+        scanner.feed(batch)
+        if progress:
+            progress({**state, **scanner.stats})
+
     for obj in objs:
         batch = []
         try:
             for rec in read_object(obj["key"]):
                 if lo <= float(rec.get("arrival") or 0) <= hi:
                     batch.append(rec)
-                if len(batch) >= 5000:
-                    scanner.feed(batch)
+                if len(batch) >= BATCH:
+                    feed(batch)
                     batch = []
         except CorruptObject as exc:
             state["corrupt"].append({"key": exc.key, "reason": exc.reason})
-        if batch:
-            scanner.feed(batch)
         state["objects_done"] += 1
         state["bytes_done"] += obj["size"]
-        if progress:
-            progress({**state, **scanner.stats})
-    return {**scanner.finish(), **state}
+        feed(batch)
+    return {**(scanner.finish() if finish else scanner.partial()), **state}

@@ -12,7 +12,6 @@ from __future__ import annotations
 import base64
 import logging
 import time
-from pathlib import Path
 from typing import Any
 
 from .. import alerts, notify, suppressions
@@ -33,13 +32,9 @@ def detector() -> Any:
     global _detector
     if _detector is None:
         from detectors.pipeline import Detector
-        from detectors.rule_tests import RULES_DIR
         from detectors.sigma import SigmaEngine
 
-        art = RULES_DIR.parent / "compiled.rules.pickle"
-        newest = max((p.stat().st_mtime for p in Path(RULES_DIR).rglob("*.yml")), default=0)
-        engine = SigmaEngine.from_artifact(art) if art.exists() and art.stat().st_mtime >= newest else None
-        _detector = Detector(sigma=engine)
+        _detector = Detector(sigma=SigmaEngine.deployed())
     return _detector
 
 

@@ -1,6 +1,6 @@
 """The schedule's work (every few minutes in AWS, every few seconds under ``make run``).
 
-Devices that went silent (flatline), the digest of throttled notifications, retries of unsent ones, and
+Devices that went silent (flatline), deep scans whose analyzer died without a word, the digest of throttled notifications, retries of unsent ones, and
 retention of the stream progress marks and expired detector windows.
 """
 from __future__ import annotations
@@ -9,7 +9,7 @@ import logging
 import time
 from typing import Any
 
-from .. import alerts, notify, stats_snapshot, suppressions
+from .. import alerts, notify, scans, stats_snapshot, suppressions
 from ..db import get_db
 from ..detector_state import DbStateStore, purge_expired
 from ..timeutil import ago_str
@@ -38,7 +38,8 @@ def run(now: float | None = None, digest: bool = True) -> dict[str, Any]:
         state.discard()
         raise
     out["flatline_alerts"] = len(created)
-    steps = (("released", notify.release_stuck), ("digest", (lambda: notify.send_digest()) if digest else None),
+    steps = (("scans_checked", scans.check_dead),  # before sending, so a dead scan's summary goes out this run
+             ("released", notify.release_stuck), ("digest", (lambda: notify.send_digest()) if digest else None),
              ("notifications", notify.send_pending),
              # a partition key idle for longer than the stream keeps records cannot be replayed: its mark can go
              ("marks_purged", lambda: db.execute("DELETE FROM progreso_flujo WHERE fecha < %s",

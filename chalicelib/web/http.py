@@ -77,7 +77,14 @@ def form(req: Any) -> dict[str, str]:
     except (UnicodeDecodeError, ValueError):
         raise ValidationError("Formulario no válido / Invalid form data")
     req._ci_form = {k: v[0] for k, v in parsed.items()}
+    req._ci_form_all = parsed
     return req._ci_form
+
+
+def form_list(req: Any, name: str) -> list[str]:
+    """Every value of a repeated field (checkboxes)."""
+    form(req)
+    return [v for v in req._ci_form_all.get(name, []) if v]
 
 
 def json_body(req: Any) -> dict[str, Any]:

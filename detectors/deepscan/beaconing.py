@@ -38,6 +38,13 @@ class Beaconing:
             times.append(float(event.get("_ts") or 0))
             self.devices.setdefault(key, event.get("_device"))
 
+    def merge(self, other: "Beaconing") -> None:
+        """Fold in another worker's observations (a pair may span shards)."""
+        for key, times in other.pairs.items():
+            mine = self.pairs.setdefault(key, [])
+            mine += times[: MAX_TIMES - len(mine)]
+            self.devices.setdefault(key, other.devices.get(key))
+
     def judge(self, times: list[float]) -> dict[str, Any] | None:
         if len(times) < self.min_count:
             return None

@@ -44,6 +44,20 @@ class LongFirstSeen:
             elif ts < prev:
                 self.first[key] = ts
 
+    def merge(self, other: "LongFirstSeen") -> None:
+        """Fold in another worker's first sightings: the earliest time wins."""
+        self.lo, self.hi = min(self.lo, other.lo), max(self.hi, other.hi)
+        for key, ts in other.entity_first.items():
+            if ts < self.entity_first.get(key, float("inf")):
+                self.entity_first[key] = ts
+        for key, ts in other.first.items():
+            prev = self.first.get(key)
+            if prev is None and len(self.first) >= self.max_pairs:
+                continue
+            if prev is None or ts < prev:
+                self.first[key] = ts
+                self.devices[key] = other.devices.get(key)
+
     def results(self) -> list[Alert]:
         if self.hi <= self.lo:
             return []

@@ -35,6 +35,7 @@ class CompiledRule:
     anchors: frozenset | None = None  # literals of which one must be present (prefilter), None = always check
     name: str | None = None  # Sigma's `name`, by which correlation rules may refer to a rule
     ir: list = field(default_factory=list)  # the conditions in plain form (what the artifact stores)
+    date: str | None = None  # ISO date the rule was written (Sigma `date`): deep scans can pick "added since"
 
     def matches(self, event: dict) -> bool:
         return any(m(event) for m in self.matchers)
@@ -58,7 +59,8 @@ def compile_rule(rule: Any, path: str = "") -> CompiledRule:
     level = rule.level.name.lower() if rule.level else "medium"
     return from_ir({"id": str(rule.id or path), "title": rule.title, "level": level, "tags": [str(t) for t in rule.tags],
                     "product": ls.product, "category": ls.category, "service": ls.service, "path": path,
-                    "attack": attack_tags(rule.tags), "name": getattr(rule, "name", None), "ir": trees})
+                    "attack": attack_tags(rule.tags), "name": getattr(rule, "name", None), "ir": trees,
+                    "date": rule.date.isoformat() if getattr(rule, "date", None) else None})
 
 
 def from_ir(meta: dict) -> CompiledRule:
@@ -69,7 +71,7 @@ def from_ir(meta: dict) -> CompiledRule:
     return CompiledRule(matchers=[compile_condition(t) for t in trees], anchors=rule_anchors, **meta)
 
 
-META = ("id", "title", "level", "tags", "product", "category", "service", "path", "attack", "name", "ir")
+META = ("id", "title", "level", "tags", "product", "category", "service", "path", "attack", "name", "ir", "date")
 
 
 def load_rule_files(paths: Iterable[str | Path]) -> tuple[list[CompiledRule], list[tuple[str, str]], list]:
@@ -189,6 +191,17 @@ class SigmaEngine:
     @classmethod
     def from_paths(cls, paths: Iterable[str | Path]) -> "SigmaEngine":
         return cls(*load_rule_files(paths))
+
+    @classmethod
+    def deployed(cls) -> "SigmaEngine":
+        """The project's pack: from the compiled artifact when it is newer than every rule (Lambda, container),
+        else from the YAML."""
+        rules_dir = Path(__file__).resolve().parents[1] / "rules" / "sigma"
+        art = rules_dir.parent / "compiled.rules.pickle"
+        newest = max((p.stat().st_mtime for p in rules_dir.rglob("*.yml")), default=0)
+        if art.exists() and art.stat().st_mtime >= newest:
+            return cls.from_artifact(art)
+        return cls.from_paths([rules_dir])
 
     @classmethod
     def from_artifact(cls, path: str | Path) -> "SigmaEngine":

@@ -72,6 +72,18 @@ ROUTES = [
     ("GET", "/reports/export", "viewer", "page"),
     ("GET", "/incidents/{incident_id}/report", "viewer", "page"),
     ("GET", "/incidents/{incident_id}/report.pdf", "viewer", "page"),
+    ("GET", "/scans", "viewer", "page"),
+    ("POST", "/scans", "analyst", "page"),
+    ("GET", "/scans/{scan_id}", "viewer", "page"),
+    ("POST", "/scans/{scan_id}", "analyst", "page"),
+    ("GET", "/scans/{scan_id}/report", "viewer", "page"),
+    ("GET", "/api/scans", "viewer", "api"),
+    ("POST", "/api/scans", "analyst", "api"),
+    ("GET", "/api/scans/rules", "viewer", "api"),
+    ("GET", "/api/scans/{scan_id}", "viewer", "api"),
+    ("POST", "/api/scans/{scan_id}/cancel", "analyst", "api"),
+    ("POST", "/api/scans/{scan_id}/rerun", "analyst", "api"),
+    ("GET", "/api/scans/{scan_id}/report", "viewer", "api"),
 ]
 
 
@@ -122,8 +134,12 @@ def env(request, tmp_path_factory, moto_server):
         with get_db().transaction():
             alert_id = alerts_store([sample_alert()])[0]["id"]
         sid = suppressions.create({"rule_id": "x", "reason": "matrix", "hours": 1}, "test")["id"]
+        scan_id, _ = get_db().execute(  # a finished scan with a report: every scan route has something to show
+            "INSERT INTO escaneos (estado, desde, hasta, parametros, creado_por, informe_clave) VALUES "
+            "('terminado', '2026-01-01 00:00:00', '2026-01-02 00:00:00', '{\"rules\": {\"mode\": \"all\"}}', "
+            "'test', 'scans/matrix/report')")
         ids = {"incident_id": inc["id"], "user_id": users.by_name("viewer1")["id"], "evidence_id": ev["evidence_id"],
-               "alert_id": alert_id, "suppression_id": sid}
+               "alert_id": alert_id, "suppression_id": sid, "scan_id": scan_id}
         yield api, sessions, ids
     reset_db()
 

@@ -1,0 +1,114 @@
+"""Spread a scan over the cores: whole shards per worker process (a shard's records must be read in order for
+the duplicate check and the stateful rules), balanced by bytes; progress flows back through a queue.
+"""
+from __future__ import annotations
+
+import multiprocessing as mp
+import os
+import queue as queue_mod
+import time
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from datetime import datetime
+from typing import Any, Callable
+
+from .archive_reader import _order, scan_range
+
+_queue: Any = None
+
+
+def build_scanner(spec: dict[str, Any]) -> Any:
+    """An :class:`~detectors.deepscan.ArchiveScan` for a scan's parameters (rules, indicators, devices, sources)."""
+    from detectors.deepscan import ArchiveScan
+    from detectors.deepscan.selection import select
+    from detectors.pipeline import Detector
+    from detectors.sigma import SigmaEngine
+
+    rules = spec.get("rules") or {}
+    if spec.get("rule_paths"):
+        engine = SigmaEngine.from_paths(spec["rule_paths"])
+    else:
+        engine = select(SigmaEngine.deployed(), rules.get("mode", "all"), rules.get("ids") or (), rules.get("since"))
+    detector = Detector(sigma=engine)
+    if rules.get("mode", "all") != "all":
+        detector.anomalies = []  # picked rules only: the statistical detectors are part of "all"
+    return ArchiveScan(detector=detector, indicators=spec.get("indicators") or None,
+                       devices=spec.get("devices") or (), sources=spec.get("sources") or ())
+
+
+def plan(objects: list[dict[str, Any]], workers: int) -> list[list[dict[str, Any]]]:
+    """Shards (in archive order) dealt to at most ``workers`` groups, the biggest shard first to the lightest."""
+    shards: dict[str, list[dict[str, Any]]] = {}
+    for o in objects:
+        shards.setdefault(_order(o["key"])[0], []).append(o)
+    groups: list[list[dict[str, Any]]] = [[] for _ in range(max(1, min(workers, len(shards))))]
+    sizes = [0] * len(groups)
+    for objs in sorted(shards.values(), key=lambda v: -sum(o["size"] for o in v)):
+        i = sizes.index(min(sizes))
+        groups[i] += objs
+        sizes[i] += sum(o["size"] for o in objs)
+    return [g for g in groups if g]
+
+
+def _init(q: Any) -> None:
+    global _queue
+    _queue = q
+
+
+def _work(idx: int, spec: dict[str, Any], start: datetime, end: datetime, objects: list[dict[str, Any]]) -> dict:
+    scanner = build_scanner(spec)
+    last = [0.0]
+
+    def report(st: dict[str, Any]) -> None:
+        now = time.monotonic()
+        if now - last[0] >= 0.5 or st["objects_done"] == st["objects_total"]:
+            last[0] = now
+            _queue.put((idx, {k: v for k, v in st.items() if k != "corrupt"}))
+
+    return scan_range(start, end, scanner, progress=report, objects=objects, finish=False)
+
+
+def cores() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+
+
+def run(spec: dict[str, Any], start: datetime, end: datetime, objects: list[dict[str, Any]], workers: int = 0,
+        progress: Callable[[dict[str, Any]], None] | None = None) -> dict[str, Any]:
+    """Scan ``objects`` with up to ``workers`` processes (0: one per core); ``progress`` gets the running totals
+    and may raise to stop every worker. Returns the combined findings and figures, with ``workers`` used."""
+    from detectors.deepscan.scan import combine
+
+    groups = plan(objects, workers or cores())
+    totals = {"objects_total": len(objects), "bytes_total": sum(o["size"] for o in objects)}
+    if len(groups) <= 1:  # one shard or one core: no process to start
+        out = scan_range(start, end, build_scanner(spec), objects=objects,
+                         progress=(lambda st: progress({**st, **totals})) if progress else None)
+        return {**out, "workers": 1}
+    ctx = mp.get_context("spawn")  # never fork a process that holds sockets and threads
+    q = ctx.Queue()
+    latest: dict[int, dict[str, Any]] = {}
+    with ProcessPoolExecutor(len(groups), mp_context=ctx, initializer=_init, initargs=(q,)) as pool:
+        futures = [pool.submit(_work, i, spec, start, end, g) for i, g in enumerate(groups)]
+        try:
+            pending = set(futures)
+            while pending:
+                _, pending = wait(pending, timeout=0.5, return_when=FIRST_COMPLETED)
+                try:
+                    while True:
+                        idx, st = q.get_nowait()
+                        latest[idx] = st
+                except queue_mod.Empty:
+                    pass
+                if progress:
+                    agg = {k: sum(st.get(k, 0) for st in latest.values())
+                           for k in ("objects_done", "bytes_done", "events", "records", "duplicates")}
+                    progress({**agg, **totals})
+            parts = [f.result() for f in futures]
+        except BaseException:
+            for proc in list(getattr(pool, "_processes", {}).values()):
+                proc.terminate()  # a cancel or a failure stops every worker now, not after its shard
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
+    out = combine(parts)
+    out.update(totals, objects_done=sum(p["objects_done"] for p in parts), bytes_done=sum(p["bytes_done"] for p in parts),
+               corrupt=[c for p in parts for c in p["corrupt"]], workers=len(groups))
+    return out
