@@ -39,7 +39,7 @@ def _standalone(p: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     from .job import bar, figures
 
     try:
-        parallel.build_scanner(spec)  # bad rules or indicators: say so before listing the archive
+        parallel.scanner_factory(spec)  # bad rules or indicators: say so before listing the archive
     except ValueError as exc:
         p.error(str(exc))
     started = time.time()

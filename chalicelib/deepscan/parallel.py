@@ -16,8 +16,10 @@ from .archive_reader import _order, scan_range
 _queue: Any = None
 
 
-def build_scanner(spec: dict[str, Any]) -> Any:
-    """An :class:`~detectors.deepscan.ArchiveScan` for a scan's parameters (rules, indicators, devices, sources)."""
+def scanner_factory(spec: dict[str, Any]) -> Callable[[], Any]:
+    """Fresh :class:`~detectors.deepscan.ArchiveScan` objects for a scan's parameters (rules, indicators, devices,
+    sources), sharing one compiled rule engine; ``ValueError`` when the parameters are wrong."""
+    from detectors.anomaly import build_detectors
     from detectors.deepscan import ArchiveScan
     from detectors.deepscan.selection import select
     from detectors.pipeline import Detector
@@ -28,18 +30,45 @@ def build_scanner(spec: dict[str, Any]) -> Any:
         engine = SigmaEngine.from_paths(spec["rule_paths"])
     else:
         engine = select(SigmaEngine.deployed(), rules.get("mode", "all"), rules.get("ids") or (), rules.get("since"))
-    detector = Detector(sigma=engine)
-    if rules.get("mode", "all") != "all":
-        detector.anomalies = []  # picked rules only: the statistical detectors are part of "all"
-    return ArchiveScan(detector=detector, indicators=spec.get("indicators") or None,
-                       devices=spec.get("devices") or (), sources=spec.get("sources") or ())
+    ArchiveScan(detector=Detector(sigma=engine), indicators=spec.get("indicators") or None)  # validate now
+
+    def new() -> Any:
+        detector = Detector(sigma=engine)
+        # picked rules only: the statistical detectors are part of "all"
+        detector.anomalies = build_detectors() if rules.get("mode", "all") == "all" else []
+        return ArchiveScan(detector=detector, indicators=spec.get("indicators") or None,
+                           devices=spec.get("devices") or (), sources=spec.get("sources") or ())
+    return new
+
+
+def by_shard(objects: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
+    shards: dict[str, list[dict[str, Any]]] = {}
+    for o in objects:
+        shards.setdefault(_order(o["key"])[0], []).append(o)
+    return shards
+
+
+def scan_shards(new: Callable[[], Any], start: datetime, end: datetime, objects: list[dict[str, Any]],
+                progress: Callable[[dict[str, Any]], None] | None = None) -> dict[str, Any]:
+    """Each shard with its own detector state, as the stream keeps a device's records on one shard: the findings
+    do not depend on how shards are dealt to workers. Returns the shards' partials and the running totals."""
+    done = {"objects_done": 0, "bytes_done": 0, "events": 0, "records": 0, "duplicates": 0}
+    parts, corrupt = [], []
+    for objs in by_shard(objects).values():
+        def report(st: dict[str, Any], base: dict[str, int] = dict(done)) -> None:
+            if progress:
+                progress({**st, **{k: base[k] + st.get(k, 0) for k in base}, "objects_total": len(objects)})
+        out = scan_range(start, end, new(), progress=report, objects=objs, finish=False)
+        for k in done:
+            done[k] += out.get(k, 0) if k in out else out["stats"].get(k, 0)
+        parts.append(out)
+        corrupt += out["corrupt"]
+    return {"parts": parts, "corrupt": corrupt, **done}
 
 
 def plan(objects: list[dict[str, Any]], workers: int) -> list[list[dict[str, Any]]]:
     """Shards (in archive order) dealt to at most ``workers`` groups, the biggest shard first to the lightest."""
-    shards: dict[str, list[dict[str, Any]]] = {}
-    for o in objects:
-        shards.setdefault(_order(o["key"])[0], []).append(o)
+    shards = by_shard(objects)
     groups: list[list[dict[str, Any]]] = [[] for _ in range(max(1, min(workers, len(shards))))]
     sizes = [0] * len(groups)
     for objs in sorted(shards.values(), key=lambda v: -sum(o["size"] for o in v)):
@@ -55,7 +84,6 @@ def _init(q: Any) -> None:
 
 
 def _work(idx: int, spec: dict[str, Any], start: datetime, end: datetime, objects: list[dict[str, Any]]) -> dict:
-    scanner = build_scanner(spec)
     last = [0.0]
 
     def report(st: dict[str, Any]) -> None:
@@ -64,7 +92,7 @@ def _work(idx: int, spec: dict[str, Any], start: datetime, end: datetime, object
             last[0] = now
             _queue.put((idx, {k: v for k, v in st.items() if k != "corrupt"}))
 
-    return scan_range(start, end, scanner, progress=report, objects=objects, finish=False)
+    return scan_shards(scanner_factory(spec), start, end, objects, progress=report)
 
 
 def cores() -> int:
@@ -80,9 +108,18 @@ def run(spec: dict[str, Any], start: datetime, end: datetime, objects: list[dict
     groups = plan(objects, workers or cores())
     totals = {"objects_total": len(objects), "bytes_total": sum(o["size"] for o in objects)}
     if len(groups) <= 1:  # one shard or one core: no process to start
-        out = scan_range(start, end, build_scanner(spec), objects=objects,
-                         progress=(lambda st: progress({**st, **totals})) if progress else None)
-        return {**out, "workers": 1}
+        outs = [scan_shards(scanner_factory(spec), start, end, objects,
+                            progress=(lambda st: progress({**st, **totals})) if progress else None)]
+    else:
+        outs = _in_processes(spec, start, end, groups, totals, progress)
+    out = combine([p for o in outs for p in o["parts"]])
+    out.update(totals, objects_done=sum(o["objects_done"] for o in outs), bytes_done=sum(o["bytes_done"] for o in outs),
+               corrupt=[c for o in outs for c in o["corrupt"]], workers=len(groups))
+    return out
+
+
+def _in_processes(spec: dict[str, Any], start: datetime, end: datetime, groups: list[list[dict[str, Any]]],
+                  totals: dict[str, int], progress: Callable[[dict[str, Any]], None] | None) -> list[dict[str, Any]]:
     ctx = mp.get_context("spawn")  # never fork a process that holds sockets and threads
     q = ctx.Queue()
     latest: dict[int, dict[str, Any]] = {}
@@ -102,13 +139,9 @@ def run(spec: dict[str, Any], start: datetime, end: datetime, objects: list[dict
                     agg = {k: sum(st.get(k, 0) for st in latest.values())
                            for k in ("objects_done", "bytes_done", "events", "records", "duplicates")}
                     progress({**agg, **totals})
-            parts = [f.result() for f in futures]
+            return [f.result() for f in futures]
         except BaseException:
             for proc in list(getattr(pool, "_processes", {}).values()):
                 proc.terminate()  # a cancel or a failure stops every worker now, not after its shard
             pool.shutdown(wait=False, cancel_futures=True)
             raise
-    out = combine(parts)
-    out.update(totals, objects_done=sum(p["objects_done"] for p in parts), bytes_done=sum(p["bytes_done"] for p in parts),
-               corrupt=[c for p in parts for c in p["corrupt"]], workers=len(groups))
-    return out
