@@ -42,6 +42,7 @@ def configure_env(data_dir: Path, moto_port: int) -> None:
     env.setdefault("DATABASE_URL", f"sqlite:///{data_dir / 'cyberincident.db'}")
     env.setdefault("SECRET_KEY", _secret(data_dir))
     env.setdefault("SECURE_COOKIES", "0")
+    env["SCAN_LAUNCHER"] = "local"  # deep scans run as a process beside the app (ECS in AWS)
     env.setdefault("POWERTOOLS_METRICS_DISABLED", "1")
     env.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")  # one JSON line per batch is for CloudWatch, not a console  # EMF lines would drown the console; set 0 to see them
 

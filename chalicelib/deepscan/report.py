@@ -5,6 +5,7 @@ and carries no script, and it is never served inline from the bucket's origin.
 """
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import orjson
@@ -14,6 +15,7 @@ from ..config import get_settings
 from ..errors import NotFound, ValidationError
 
 LINK_SECONDS = 300
+TEMPLATES = Path(__file__).resolve().parents[2] / "templates"  # the app's folder, here and in the image
 
 
 def build(scan_id: int) -> dict[str, Any]:
@@ -23,9 +25,10 @@ def build(scan_id: int) -> dict[str, Any]:
 
 
 def html(report: dict[str, Any]) -> str:
-    from ..web.render import env
+    from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
-    return env().get_template("scan_report.html").render(r=report, s=report["scan"])
+    env = Environment(loader=FileSystemLoader(str(TEMPLATES)), autoescape=True, undefined=StrictUndefined)
+    return env.get_template("scan_report.html").render(r=report, s=report["scan"])
 
 
 def publish(scan_id: int) -> str:
