@@ -1,8 +1,10 @@
 """Long-window first-seen: values that appear for a known entity only late in the scanned range (a user
 logging in from a new source, a new program on a host), judged over weeks instead of the stream's window.
 
-The first ``learn_fraction`` of the range teaches what each entity normally has; a value first seen after that,
-for an entity already active while learning, is reported. Memory is bounded by ``max_pairs``.
+The first ``learn_fraction`` of the range teaches what each entity normally has; values first seen after that, for
+an entity already active while learning, are reported: one alert per entity listing them. An entity that showed
+more than ``max_baseline`` values while learning (a user on DHCP addresses, a build host running anything) has no
+stable habit to break and is left out, so the scan does not drown the team. Memory is bounded by ``max_pairs``.
 """
 from __future__ import annotations
 
@@ -17,8 +19,8 @@ class LongFirstSeen:
     id = "ci-deepscan-first-seen"
     attack = ["initial-access", "T1078"]
 
-    def __init__(self, learn_fraction: float = 0.5, max_pairs: int = 1_000_000) -> None:
-        self.learn_fraction, self.max_pairs = learn_fraction, max_pairs
+    def __init__(self, learn_fraction: float = 0.5, max_pairs: int = 1_000_000, max_baseline: int = 5) -> None:
+        self.learn_fraction, self.max_pairs, self.max_baseline = learn_fraction, max_pairs, max_baseline
         self.first: dict[tuple[str, str, str], float] = {}
         self.entity_first: dict[tuple[str, str], float] = {}
         self.devices: dict[tuple[str, str, str], Any] = {}
@@ -62,20 +64,30 @@ class LongFirstSeen:
         if self.hi <= self.lo:
             return []
         cutoff = self.lo + (self.hi - self.lo) * self.learn_fraction
+        known: dict[tuple[str, str], int] = {}
+        late: dict[tuple[str, str], list[tuple[float, str]]] = {}
+        for (name, ent, val), ts in self.first.items():
+            if ts <= cutoff:
+                known[(name, ent)] = known.get((name, ent), 0) + 1
+            else:
+                late.setdefault((name, ent), []).append((ts, val))
         out = []
-        for (name, ent, val), ts in sorted(self.first.items()):
-            if ts <= cutoff or self.entity_first.get((name, ent), ts) > cutoff:
-                continue  # seen while learning, or the entity itself is new (nothing to compare with)
+        for (name, ent), found in sorted(late.items()):
+            if self.entity_first.get((name, ent), cutoff + 1) > cutoff or known.get((name, ent), 0) > self.max_baseline:
+                continue  # the entity itself is new (nothing to compare with), or it has no stable habit
+            found.sort()
             ent_field, val_field = next((e, v) for n, e, v in TERMS if n == name)
-            entity = {ent_field: ent, val_field: val}
-            days = (ts - self.lo) / 86400
+            values = [v for _, v in found]
+            days = (found[0][0] - self.lo) / 86400
             out.append(Alert(
                 rule_id=f"{self.id}-{name}", title=f"First seen over the scanned range: {name}",
-                severity=LEVEL_TO_SEVERITY["low"], first_seen=ts, last_seen=ts, entity=entity,
-                attack=list(self.attack), device=self.devices.get((name, ent, val)), origin="deep scan",
-                explanation={"summary": f"{val_field} {val} first appeared for {ent_field} {ent} {days:.1f} days into "
-                                        f"the range, after a learning period of {self.learn_fraction:.0%}",
-                             "observed": val, "baseline": "not seen while learning",
-                             "threshold": {"learn_fraction": self.learn_fraction}},
-                fingerprint=fingerprint(f"{self.id}-{name}", entity, 0)))
+                severity=LEVEL_TO_SEVERITY["low"], first_seen=found[0][0], last_seen=found[-1][0],
+                entity={ent_field: ent}, attack=list(self.attack), count=len(values),
+                device=self.devices.get((name, ent, values[0])), origin="deep scan",
+                explanation={"summary": f"{ent_field} {ent}: {len(values)} new {val_field} value(s), the first "
+                                        f"({values[0]}) {days:.1f} days into the range, after a learning period of "
+                                        f"{self.learn_fraction:.0%} with {known.get((name, ent), 0)} known value(s)",
+                             "observed": values[:20], "baseline": known.get((name, ent), 0),
+                             "threshold": {"learn_fraction": self.learn_fraction, "max_baseline": self.max_baseline}},
+                fingerprint=fingerprint(f"{self.id}-{name}", {ent_field: ent, "first": values[0]}, 0)))
         return out

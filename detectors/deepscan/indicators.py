@@ -5,6 +5,7 @@ subdomains and URLs that contain it as their host.
 """
 from __future__ import annotations
 
+import json
 import re
 from typing import Any, Iterable
 
@@ -31,6 +32,23 @@ class IndicatorSweep:
                     self.exact[str(v).strip().lower()] = kind
         self.domains = {str(d).strip().lower().rstrip(".") for d in indicators.get("domains", ()) if str(d).strip()}
         self.hits: dict[str, Alert] = {}
+        self._auto: Any = None
+
+    def __getstate__(self) -> dict[str, Any]:  # workers hand their sweep back; the automaton is rebuilt on demand
+        return {**self.__dict__, "_auto": None}
+
+    def _automaton(self) -> Any:
+        """Every indicator as it may appear in a raw line (plain, and JSON-escaped as in ``CORP\\bob``)."""
+        if self._auto is None:
+            import ahocorasick
+
+            auto = ahocorasick.Automaton()
+            for value in [*self.exact, *self.domains]:
+                for form in {value, json.dumps(value)[1:-1].lower()}:
+                    auto.add_word(form, form)
+            auto.make_automaton()
+            self._auto = auto
+        return self._auto
 
     def __bool__(self) -> bool:
         return bool(self.exact or self.domains)
@@ -45,6 +63,9 @@ class IndicatorSweep:
         return None
 
     def observe(self, event: dict[str, Any]) -> None:
+        raw = event.get("_raw")
+        if isinstance(raw, str) and next(self._automaton().iter(raw.lower()), None) is None:
+            return  # no indicator anywhere in the line: skip the field-by-field check
         for key, value in event.items():
             if key[0] == "_" or not isinstance(value, (str, int)):
                 continue

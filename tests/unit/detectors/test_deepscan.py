@@ -112,6 +112,8 @@ def test_long_window_first_seen_reports_a_late_new_source_for_a_known_user():
     fs.observe({"_ts": T0 + 15 * day, "user.name": "alice", "source.ip": "198.51.100.77"})
     fs.observe({"_ts": T0 + 16 * day, "user.name": "bob", "source.ip": "10.0.0.9"})
     fs.observe({"_ts": T0 + 3 * day, "user.name": "alice", "source.ip": "10.0.0.6"})  # new, but while learning
+    for i in range(30):  # carol logs in from a new DHCP address every time: no habit to break
+        fs.observe({"_ts": T0 + i * day * 0.6, "user.name": "carol", "source.ip": f"10.1.0.{i}"})
     (alert,) = fs.results()
-    assert alert.entity == {"user.name": "alice", "source.ip": "198.51.100.77"}
-    assert "15.0 days into the range" in alert.explanation["summary"]
+    assert alert.entity == {"user.name": "alice"} and alert.explanation["observed"] == ["198.51.100.77"]
+    assert "15.0 days into the range" in alert.explanation["summary"] and alert.explanation["baseline"] == 2
