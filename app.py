@@ -1,6 +1,7 @@
 """CyberIncident: routes and event handlers only. Each handler calls one function of chalicelib."""
 from chalice import Chalice
 
+from chalicelib import deploy as deploy_step
 from chalicelib import evidence_arrival, status
 from chalicelib.api import core as api
 from chalicelib.api import alerts as alerts_api
@@ -413,3 +414,8 @@ def stream_ingest(event):
 @app.schedule("rate(5 minutes)", name="housekeeping")
 def housekeeping(event):
     return scheduled.run()
+
+
+@app.lambda_function(name="deploy")
+def deploy(event, context):
+    return deploy_step.handle(event, context)
