@@ -45,6 +45,8 @@ def parameters() -> dict:
         "EvidenceRetentionDays": {"Type": "Number", "Default": 365, "MinValue": 1,
                                   "Description": "Object Lock (governance) retention of every evidence version"},
         "LogArchiveDays": {"Type": "Number", "Default": 400, "MinValue": 30},
+        "OneZoneEndpoints": {"Type": "String", "Default": "false", "AllowedValues": ["true", "false"],
+                             "Description": "interface endpoints in one zone only: half their cost, no zone redundancy"},
         "AppOrigin": {"Type": "String", "Default": "",
                       "Description": "origin browsers upload evidence from (default: any execute-api of the region)"},
     }
@@ -54,7 +56,8 @@ def conditions() -> dict:
     return {"HasEmail": {"Fn::Not": [{"Fn::Equals": [ref("AlertEmail"), ""]}]},
             "IsMultiAZ": {"Fn::Equals": [ref("MultiAZ"), "true"]},
             "OnDemand": {"Fn::Equals": [ref("KinesisMode"), "ON_DEMAND"]},
-            "HasOrigin": {"Fn::Not": [{"Fn::Equals": [ref("AppOrigin"), ""]}]}}
+            "HasOrigin": {"Fn::Not": [{"Fn::Equals": [ref("AppOrigin"), ""]}]},
+            "OneZoneEndpoints": {"Fn::Equals": [ref("OneZoneEndpoints"), "true"]}}
 
 
 # -- network ---------------------------------------------------------------------------------------------------
@@ -84,7 +87,8 @@ def network() -> dict:
         name = "".join(p.capitalize() for p in service.replace("-", ".").split(".")) + "Endpoint"
         r[name] = {"Type": "AWS::EC2::VPCEndpoint", "Properties": {
             "VpcId": ref("Vpc"), "VpcEndpointType": "Interface", "PrivateDnsEnabled": True,
-            "ServiceName": sub(f"com.amazonaws.${{AWS::Region}}.{service}"), "SubnetIds": subnets(),
+            "ServiceName": sub(f"com.amazonaws.${{AWS::Region}}.{service}"),
+            "SubnetIds": {"Fn::If": ["OneZoneEndpoints", [ref("PrivateSubnet1")], subnets()]},
             "SecurityGroupIds": [ref("EndpointSecurityGroup")]}}
     sg = lambda desc, egress: {"Type": "AWS::EC2::SecurityGroup", "Properties": {  # noqa: E731
         "GroupDescription": desc, "VpcId": ref("Vpc"), "SecurityGroupEgress": egress}}
@@ -375,7 +379,9 @@ def functions(stage: str) -> dict:
         if name == "Deploy":
             env["ADMIN_SECRET_ARN"] = ref("AdminSecret")
         out[name] = {"Properties": {
-            "Environment": {"Variables": env}, "KmsKeyArn": att("DataKey", "Arn"), "Tracing": "Active",
+            "Environment": {"Variables": env}, "KmsKeyArn": att("DataKey", "Arn"),
+            # X-Ray on the API only: traced once a second, the stream handler alone would cost about $13 a month
+            "Tracing": "Active" if name == "APIHandler" else "PassThrough",
             "VpcConfig": {"SubnetIds": subnets(), "SecurityGroupIds": [ref("LambdaSecurityGroup")]}}}
         if name in ASYNC:
             out[name]["Properties"]["DeadLetterQueue"] = {"Type": "SQS", "TargetArn": att("AsyncFailureQueue", "Arn")}
