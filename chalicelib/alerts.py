@@ -13,7 +13,7 @@ import orjson
 from . import alert_rollup, history, incidents, suppressions
 from .db import get_db
 from .errors import Conflict, NotFound, ValidationError
-from .history import as_id, page_args
+from .history import as_id, choice_filter, id_filter, page_args
 from .timeutil import FMT, iso, now_str, parse_user_date
 
 STATES = {"new": "nueva", "acknowledged": "reconocida", "dismissed": "descartada", "escalated": "escalada"}
@@ -154,12 +154,7 @@ def _filters(params: dict[str, Any]) -> tuple[list[str], list[Any], dict[str, st
             allowed = SEVERITIES[SEVERITIES.index(params["min_severity"]):]
             where.append(f"severidad IN ({', '.join(['%s'] * len(allowed))})")
             args += allowed
-    if params.get("state"):
-        if params["state"] not in STATES:
-            errors["state"] = f"one of {', '.join(STATES)}"
-        else:
-            where.append("estado = %s")
-            args.append(STATES[params["state"]])
+    choice_filter(params, "state", STATES, "estado", where, args, errors)
     for key, col in (("rule", "regla_id"), ("device", "dispositivo"), ("origin", "origen")):
         if params.get(key):
             where.append(f"{col} = %s")
@@ -168,12 +163,7 @@ def _filters(params: dict[str, Any]) -> tuple[list[str], list[Any], dict[str, st
         where.append("entidad_clave LIKE %s ESCAPE '!'")
         text = str(params["entity"]).replace("!", "!!").replace("%", "!%").replace("_", "!_")
         args.append(f"%{text}%")
-    if params.get("incident_id"):
-        if as_id(params["incident_id"]) is None:
-            errors["incident_id"] = "must be an integer"
-        else:
-            where.append("incidente_id = %s")
-            args.append(as_id(params["incident_id"]))
+    id_filter(params, "incident_id", "incidente_id", where, args, errors)
     for key, op, end in (("date_from", ">=", False), ("date_to", "<=", True)):
         if params.get(key):
             try:

@@ -79,6 +79,27 @@ def page_args(params: dict[str, Any], default_per_page: int, errors: dict[str, s
     return page, per_page
 
 
+def choice_filter(params: dict[str, Any], key: str, choices: dict[str, Any], column: str, where: list[str],
+                  args: list[Any], errors: dict[str, str]) -> None:
+    """A list filter typed by a user: ``params[key]`` must be one of ``choices`` (API value → stored value)."""
+    if params.get(key):
+        if params[key] not in choices:
+            errors[key] = f"one of {', '.join(choices)}"
+        else:
+            where.append(f"{column} = %s")
+            args.append(choices[params[key]])
+
+
+def id_filter(params: dict[str, Any], key: str, column: str, where: list[str], args: list[Any],
+              errors: dict[str, str]) -> None:
+    if params.get(key):
+        if as_id(params[key]) is None:
+            errors[key] = "must be an integer"
+        else:
+            where.append(f"{column} = %s")
+            args.append(as_id(params[key]))
+
+
 def as_id(value: Any) -> int | None:
     """A database id typed by a user: ASCII digits only (``"²".isdigit()`` is true, ``int("²")`` fails)."""
     text = str(value).strip()

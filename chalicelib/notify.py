@@ -16,7 +16,7 @@ from . import aws
 from .alerts import SEVERITIES, SEVERITY_EN
 from .config import get_settings
 from .db import get_db
-from .history import page_args
+from .history import choice_filter, page_args
 from .errors import ValidationError
 from .timeutil import db_str, iso, now_str, utcnow
 
@@ -173,20 +173,8 @@ def to_api(row: dict[str, Any]) -> dict[str, Any]:
 def search(params: dict[str, Any]) -> dict[str, Any]:
     errors: dict[str, str] = {}
     where, args = [], []
-    if params.get("state"):
-        back = {v: k for k, v in STATES_EN.items()}
-        if params["state"] not in back:
-            errors["state"] = f"one of {', '.join(back)}"
-        else:
-            where.append("estado = %s")
-            args.append(back[params["state"]])
-    if params.get("kind"):
-        back = {v: k for k, v in KINDS_EN.items()}
-        if params["kind"] not in back:
-            errors["kind"] = ", ".join(back)
-        else:
-            where.append("tipo = %s")
-            args.append(back[params["kind"]])
+    choice_filter(params, "state", {v: k for k, v in STATES_EN.items()}, "estado", where, args, errors)
+    choice_filter(params, "kind", {v: k for k, v in KINDS_EN.items()}, "tipo", where, args, errors)
     page, per_page = page_args(params, 50, errors)
     if errors:
         raise ValidationError("Filtros no válidos / Invalid filters", errors)

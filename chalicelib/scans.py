@@ -17,7 +17,7 @@ from . import history, incidents
 from .config import get_settings
 from .db import get_db
 from .errors import Conflict, NotFound, ServiceUnavailable, ValidationError
-from .history import as_id, page_args
+from .history import as_id, choice_filter, id_filter, page_args
 from .timeutil import db_str, iso, now_str, parse, utcnow
 
 STATES = {"queued": "en_cola", "running": "en_curso", "done": "terminado", "failed": "fallido",
@@ -248,18 +248,8 @@ def get(scan_id: int) -> dict[str, Any]:
 def search(params: dict[str, Any]) -> dict[str, Any]:
     errors: dict[str, str] = {}
     where, args = [], []
-    if params.get("state"):
-        if params["state"] not in STATES:
-            errors["state"] = f"one of {', '.join(STATES)}"
-        else:
-            where.append("estado = %s")
-            args.append(STATES[params["state"]])
-    if params.get("incident_id"):
-        if as_id(params["incident_id"]) is None:
-            errors["incident_id"] = "must be an integer"
-        else:
-            where.append("incidente_id = %s")
-            args.append(as_id(params["incident_id"]))
+    choice_filter(params, "state", STATES, "estado", where, args, errors)
+    id_filter(params, "incident_id", "incidente_id", where, args, errors)
     page, per_page = page_args(params, 25, errors)
     if errors:
         raise ValidationError("Filtros no válidos / Invalid filters", errors)
