@@ -29,6 +29,7 @@ class Settings:
     secure_cookies: bool
     default_language: str
     evidence_max_bytes: int
+    evidence_retention_days: int
     multipart_threshold: int
     multipart_part_size: int
     public_url: str
@@ -73,6 +74,7 @@ def get_settings() -> Settings:
         secure_cookies=_flag("SECURE_COOKIES", "1"),
         default_language=env("DEFAULT_LANGUAGE", "es"),
         evidence_max_bytes=int(env("EVIDENCE_MAX_BYTES", str(5 * 1024**3))),
+        evidence_retention_days=int(env("EVIDENCE_RETENTION_DAYS", "0")),
         multipart_threshold=int(env("EVIDENCE_MULTIPART_THRESHOLD", str(100 * 1024**2))),
         multipart_part_size=int(env("EVIDENCE_PART_SIZE", str(64 * 1024**2))),
         public_url=env("PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/"),

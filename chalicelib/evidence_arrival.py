@@ -69,8 +69,13 @@ def process(key: str, version_id: str | None = None) -> str:
             "motivo = NULL WHERE id = %s AND estado = 'pending'", (digest, real, hashed, version_id, row["id"]))
         if not changed:
             return "duplicate"
+        days = get_settings().evidence_retention_days
+        locked = ""
+        if days > 0:  # inside the transaction: a version we cannot lock is not recorded as stored
+            storage.lock(key, version_id, days)
+            locked = f", locked {days} days (governance)"
         custody.record(row["id"], row["incidente_id"], "system", "stored", digest,
-                       f"{real}, {hashed} bytes, uploaded by {row['usuario_sube']}")
+                       f"{real}, {hashed} bytes, uploaded by {row['usuario_sube']}{locked}")
         history.record(row["incidente_id"], row["usuario_sube"] or "system", "evidencia_agregada",
                        f"{row['nombre_archivo']} ({real}, {hashed} bytes) SHA-256 {digest}")
     return "stored"

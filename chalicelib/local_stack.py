@@ -55,7 +55,8 @@ def create_resources() -> None:
     s = config.get_settings()
     s3 = aws.client("s3")
     for bucket in (s.evidence_bucket, s.logs_bucket, s.reports_bucket):
-        s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": s.region})
+        s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": s.region},
+                         ObjectLockEnabledForBucket=bucket == s.evidence_bucket)  # as in AWS (infra/stack.py)
     s3.put_bucket_versioning(Bucket=s.evidence_bucket, VersioningConfiguration={"Status": "Enabled"})
     # Browsers upload evidence straight to the bucket from the app's origin (as in AWS, set by infra/).
     s3.put_bucket_cors(Bucket=s.evidence_bucket, CORSConfiguration={"CORSRules": [{

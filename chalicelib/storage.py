@@ -83,6 +83,16 @@ def move(src: str, dst: str) -> None:
     s3.delete_object(Bucket=bucket(), Key=src)
 
 
+def lock(key: str, version_id: str | None, days: int) -> None:
+    """Object Lock (governance) on one stored version: the bucket has Object Lock but no default retention,
+    because a default would make S3 demand a Content-MD5 on every browser upload."""
+    from datetime import datetime, timedelta, timezone
+
+    extra = {"VersionId": version_id} if version_id else {}
+    client("s3").put_object_retention(Bucket=bucket(), Key=key, **extra, Retention={
+        "Mode": "GOVERNANCE", "RetainUntilDate": datetime.now(timezone.utc) + timedelta(days=days)})
+
+
 def delete(key: str) -> str | None:
     """Delete (a delete marker under versioning); returns the error text when Object Lock refuses."""
     try:

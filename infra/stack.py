@@ -241,9 +241,9 @@ def storage() -> dict:
         "EvidenceBucket": bucket("evidence/", [{"Id": "old-versions-to-glacier", "Status": "Enabled",
                                                 "NoncurrentVersionTransitions": [{"StorageClass": "GLACIER",
                                                                                   "TransitionInDays": 90}]}],
-                                 ObjectLockEnabled=True,
-                                 ObjectLockConfiguration={"ObjectLockEnabled": "Enabled", "Rule": {"DefaultRetention": {
-                                     "Mode": "GOVERNANCE", "Days": ref("EvidenceRetentionDays")}}},
+                                 # Object Lock without a default rule: a default retention makes S3 demand a
+                                 # Content-MD5 on every browser upload; evidence_arrived locks each stored version
+                                 ObjectLockEnabled=True, ObjectLockConfiguration={"ObjectLockEnabled": "Enabled"},
                                  NotificationConfiguration={"EventBridgeConfiguration": {"EventBridgeEnabled": True}},
                                  CorsConfiguration={"CorsRules": [{
                                      "AllowedMethods": ["GET", "PUT", "POST"], "AllowedHeaders": ["*"],
@@ -376,6 +376,8 @@ def functions(stage: str) -> dict:
                         "ECS_TASK_DEFINITION": ref("AnalyzerTaskDefinition"), "ECS_CONTAINER": "analyzer",
                         "ECS_SUBNETS": {"Fn::Join": [",", subnets()]},
                         "ECS_SECURITY_GROUPS": ref("AnalyzerSecurityGroup")})
+        if name == "EvidenceArrived":
+            env["EVIDENCE_RETENTION_DAYS"] = ref("EvidenceRetentionDays")
         if name == "Deploy":
             env["ADMIN_SECRET_ARN"] = ref("AdminSecret")
         out[name] = {"Properties": {
@@ -541,7 +543,7 @@ def policies() -> dict[str, dict]:
         "housekeeping": [*publish, allow(["ecs:DescribeTasks"], tasks, on_cluster), async_failures],
         "evidence_arrived": [
             allow(["s3:DeleteObject", "s3:GetObject", "s3:GetObjectTagging", "s3:GetObjectVersion", "s3:PutObject",
-                   "s3:PutObjectTagging"], evidence_objects),
+                   "s3:PutObjectRetention", "s3:PutObjectTagging"], evidence_objects),
             async_failures,
         ],
         "deploy": [allow(["secretsmanager:GetSecretValue"], ref("AdminSecret")), async_failures],

@@ -94,6 +94,28 @@ def test_upload_then_event_records_hash_history_and_custody(api):
     assert [c["action"] for c in cust][-2:] == ["download", "verified"] and cust[-2]["user"] == "viewer1"
 
 
+def test_a_stored_version_is_locked_against_deletion(api, monkeypatch):
+    from chalicelib import aws, config, storage
+
+    monkeypatch.setenv("EVIDENCE_RETENTION_DAYS", "30")
+    config.reset()
+    iid = incident(api)
+    plan = upload(api, iid, "volcado.png", PNG * 4, "image/png")
+    assert evidence_arrival.handle_event(event(plan["key"])) == "stored"
+    ev = api.as_role("viewer", "GET", f"/api/evidence/{plan['evidence_id']}").json_body
+    s3 = aws.client("s3")
+    head = s3.head_object(Bucket=storage.bucket(), Key=plan["key"])  # (moto cannot answer GetObjectRetention)
+    version = head["VersionId"]
+    assert head["ObjectLockMode"] == "GOVERNANCE" and head["ObjectLockRetainUntilDate"].year >= 2026
+    with pytest.raises(Exception, match="AccessDenied"):  # not even the bucket's owner deletes it without bypass
+        s3.delete_object(Bucket=storage.bucket(), Key=plan["key"], VersionId=version)
+    cust = api.as_role("viewer", "GET", f"/api/incidents/{iid}/custody").json_body["items"]
+    assert "locked 30 days" in cust[-1]["detail"] and ev["state"] == "stored"
+    s3.delete_object(Bucket=storage.bucket(), Key=plan["key"], VersionId=version, BypassGovernanceRetention=True)
+    monkeypatch.undo()
+    config.reset()
+
+
 @pytest.mark.parametrize("name,data,reason", [
     ("foto.png", EXE, "exe"),  # an executable named .png
     ("informe.pdf", PNG, "png"),  # a picture calling itself a PDF

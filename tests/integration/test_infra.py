@@ -81,7 +81,9 @@ def test_every_bucket_is_private_encrypted_and_tls_only(built):
         assert any(s["Condition"] == {"Bool": {"aws:SecureTransport": "false"}} for s in deny), name
     ev = buckets["EvidenceBucket"]["Properties"]
     assert ev["ObjectLockEnabled"] is True and ev["VersioningConfiguration"]["Status"] == "Enabled"
-    assert ev["ObjectLockConfiguration"]["Rule"]["DefaultRetention"]["Mode"] == "GOVERNANCE"
+    assert ev["ObjectLockConfiguration"] == {"ObjectLockEnabled": "Enabled"}  # each stored version is locked by code
+    env = t["Resources"]["EvidenceArrived"]["Properties"]["Environment"]["Variables"]
+    assert env["EVIDENCE_RETENTION_DAYS"] == {"Ref": "EvidenceRetentionDays"}
     assert ev["NotificationConfiguration"]["EventBridgeConfiguration"]["EventBridgeEnabled"] is True
     tiers = buckets["LogsBucket"]["Properties"]["LifecycleConfiguration"]["Rules"]
     assert any(r.get("Transitions") for r in tiers)
