@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import time
 import urllib.request
 from typing import Any
 
@@ -21,12 +22,28 @@ def _admin_password() -> str | None:
     return client("secretsmanager").get_secret_value(SecretId=arn)["SecretString"]
 
 
+def _with_retries(step: Any, attempts: int = 12, pause_s: float = 10.0) -> Any:
+    """On a first deploy the proxy's target may still be registering: wait for it (two minutes at most)."""
+    from .db import reset_db
+    from .db.connection import DatabaseUnavailable
+
+    for i in range(attempts):
+        try:
+            return step()
+        except DatabaseUnavailable as exc:
+            if i == attempts - 1:
+                raise
+            log.warning("database not reachable yet (%s); retrying in %.0f s", exc, pause_s)
+            reset_db()
+            time.sleep(pause_s)
+
+
 def run() -> dict[str, Any]:
     from . import users
     from .db import get_db
     from .db.migrations import migrate
 
-    applied = migrate(get_db())
+    applied = _with_retries(lambda: migrate(get_db()))
     users.bootstrap_admin(_admin_password())  # only when there is no user yet
     return {"migrations_applied": applied, "users": int(get_db().scalar("SELECT COUNT(*) AS n FROM usuarios") or 0)}
 

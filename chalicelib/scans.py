@@ -7,6 +7,7 @@ straight to failed or cancelled).
 from __future__ import annotations
 
 import ipaddress
+import logging
 import re
 from datetime import timedelta
 from typing import Any
@@ -20,6 +21,7 @@ from .errors import Conflict, NotFound, ServiceUnavailable, ValidationError
 from .history import as_id, choice_filter, id_filter, page_args
 from .timeutil import db_str, iso, now_str, parse, utcnow
 
+log = logging.getLogger(__name__)
 STATES = {"queued": "en_cola", "running": "en_curso", "done": "terminado", "failed": "fallido",
           "cancelled": "cancelado"}
 STATE_API = {v: k for k, v in STATES.items()}
@@ -144,8 +146,9 @@ def _check_rules(rules: dict[str, Any]) -> None:
 
 
 # -- analyst actions ------------------------------------------------------------------------------------------
-def create(data: dict[str, Any], actor: str) -> dict[str, Any]:
-    """Record the scan, then start the analyzer; a launch that fails leaves the scan ``failed`` with the reason."""
+def create(data: dict[str, Any], actor: str, public_url: str | None = None) -> dict[str, Any]:
+    """Record the scan, then start the analyzer (``public_url`` goes with it, for the links in its summary); a
+    launch that fails leaves the scan ``failed`` with the reason."""
     from .deepscan import launcher
 
     v = validate(data)
@@ -158,7 +161,7 @@ def create(data: dict[str, Any], actor: str) -> dict[str, Any]:
                        f"Escaneo profundo #{sid}: {v['from']} – {v['to']}")
     try:
         runner = launcher.get()
-        task = runner.launch(sid)
+        task = runner.launch(sid, {"PUBLIC_URL": public_url} if public_url else {})
     except Exception as exc:
         fail(sid, f"could not start the analyzer: {exc}")
         raise ServiceUnavailable("No se pudo iniciar el análisis / Could not start the analyzer",
@@ -167,7 +170,7 @@ def create(data: dict[str, Any], actor: str) -> dict[str, Any]:
     return get(sid)
 
 
-def rerun(scan_id: int, actor: str) -> dict[str, Any]:
+def rerun(scan_id: int, actor: str, public_url: str | None = None) -> dict[str, Any]:
     """The same range and parameters again (findings are deduplicated, so nothing is counted twice)."""
     row = get_row(scan_id)
     p = orjson.loads(row["parametros"])
@@ -175,7 +178,7 @@ def rerun(scan_id: int, actor: str) -> dict[str, Any]:
     return create({"from": iso(row["desde"]), "to": iso(row["hasta"]), "devices": p.get("devices"),
                    "sources": p.get("sources"), "rules": rules.get("mode"), "rule_ids": rules.get("ids"),
                    "rules_since": rules.get("since"), "indicators": p.get("indicators") or None,
-                   "incident_id": row["incidente_id"]}, actor)
+                   "incident_id": row["incidente_id"]}, actor, public_url)
 
 
 def cancel(scan_id: int, actor: str) -> dict[str, Any]:
@@ -185,6 +188,7 @@ def cancel(scan_id: int, actor: str) -> dict[str, Any]:
 
     row = get_row(scan_id)
     db = get_db()
+    n = 0
     if row["estado"] == "en_cola":
         _, n = db.execute("UPDATE escaneos SET estado = 'cancelado', cancelar = 1, fecha_fin = %s, error = %s "
                           "WHERE id = %s AND estado = 'en_cola'", (now_str(), f"cancelled by {actor}", scan_id))
@@ -193,7 +197,8 @@ def cancel(scan_id: int, actor: str) -> dict[str, Any]:
                 launcher.get(row["lanzador"]).stop(row["tarea"])
             except Exception:
                 pass  # it will find the scan cancelled and exit
-    else:
+    if not n:  # running (or claimed between our read and the update above)
+        row = get_row(scan_id)
         _, n = db.execute("UPDATE escaneos SET cancelar = 1, error = %s WHERE id = %s AND estado = 'en_curso' "
                           "AND cancelar = 0", (f"cancelled by {actor}", scan_id))
     if not n:
@@ -232,12 +237,13 @@ def to_api(row: dict[str, Any]) -> dict[str, Any]:
             "seconds": round((end - start).total_seconds(), 1) if start and end else None}
 
 
-def get(scan_id: int) -> dict[str, Any]:
+def get(scan_id: int, limit: int | None = 500) -> dict[str, Any]:
+    """The scan with its findings (the first ``limit``, new ones first; None for all, as the report wants)."""
     out = to_api(get_row(scan_id))
     rows = get_db().query(
         "SELECT a.id, a.titulo, a.severidad, a.entidad_clave, a.regla_id, a.conteo, a.origen, a.incidente_id, "
         "ea.nueva, ea.eventos FROM escaneo_alertas ea JOIN alertas a ON a.id = ea.alerta_id WHERE ea.escaneo_id = %s "
-        "ORDER BY ea.nueva DESC, a.id LIMIT 500", (scan_id,))
+        "ORDER BY ea.nueva DESC, a.id" + (f" LIMIT {int(limit)}" if limit else ""), (scan_id,))
     out["alerts"] = [{"id": r["id"], "title": r["titulo"], "severity": r["severidad"], "entity_key": r["entidad_clave"],
                       "rule_id": r["regla_id"], "count": int(r["conteo"]), "origin": r["origen"],
                       "incident_id": r["incidente_id"], "new": bool(r["nueva"]), "events": int(r["eventos"])}
@@ -284,12 +290,13 @@ def heartbeat(scan_id: int, st: dict[str, Any]) -> str:
     return "cancel" if row["cancelar"] else "go"
 
 
-def end(scan_id: int, state: str, error: str | None = None, **fields: Any) -> bool:
-    """running (or queued) → done, failed or cancelled, with the final figures; False if it had already ended."""
+def end(scan_id: int, state: str, error: str | None = None, clear_error: bool = False, **fields: Any) -> bool:
+    """running (or queued) → done, failed or cancelled, with the final figures; False if it had already ended.
+    ``clear_error``: a cancel that came after the last heartbeat did not stop it, so it is not the reason."""
     sets, args = ["estado = %s", "fecha_fin = %s", "latido = %s"], [state, now_str(), now_str()]
-    if error is not None:
+    if error is not None or clear_error:
         sets.append("error = %s")
-        args.append(error[:2000])
+        args.append(error[:2000] if error is not None else None)
     for col, value in fields.items():
         sets.append(f"{col} = %s")
         args.append(value)
@@ -327,11 +334,17 @@ def check_dead() -> dict[str, int]:
             if alive and str(row["fecha_creacion"]) >= late:
                 continue
             reason = why if not alive else "the analyzer never started"
-        if row["cancelar"]:
-            out["cancelled"] += end(row["id"], "cancelado")
-        elif end(row["id"], "fallido", reason or "the analyzer stopped"):
-            out["failed"] += 1
-            from .deepscan.summary import enqueue_summary
+        try:
+            with db.transaction():
+                if row["cancelar"]:
+                    out["cancelled"] += end(row["id"], "cancelado")
+                elif end(row["id"], "fallido", reason or "the analyzer stopped"):
+                    out["failed"] += 1
+                    from .deepscan.summary import enqueue_summary
 
-            enqueue_summary(row["id"])
+                    enqueue_summary(row["id"])
+            if alive and row["tarea"]:  # judged dead while its task still runs: stop it
+                launcher.get(row["lanzador"]).stop(row["tarea"])
+        except Exception:
+            log.exception("dead-task check of scan %s failed", row["id"])
     return out

@@ -31,8 +31,14 @@ def parse(value: Any) -> datetime | None:
         return None
     if isinstance(value, datetime):
         return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
-    text = str(value).replace("T", " ").replace("Z", "")
-    for fmt in (FMT, "%Y-%m-%d %H:%M:%S.%f", "%Y-%m-%d"):
+    text = str(value).strip()
+    if len(text) > 19 and text[-6] in "+-" and text[-3] == ":":  # an offset typed by a user: normalise to UTC
+        try:
+            return datetime.fromisoformat(text).astimezone(timezone.utc)
+        except ValueError:
+            return None
+    text = text.replace("T", " ").replace("Z", "")
+    for fmt in (FMT, "%Y-%m-%d %H:%M:%S.%f", "%Y-%m-%d %H:%M", "%Y-%m-%d"):
         try:
             return datetime.strptime(text[:26], fmt).replace(tzinfo=timezone.utc)
         except ValueError:

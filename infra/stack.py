@@ -105,9 +105,12 @@ def network() -> dict:
     r["EndpointSecurityGroup"] = sg("CyberIncident interface endpoints: HTTPS from the Lambdas and tasks", NO_EGRESS)
     r["ProxySecurityGroup"] = sg("CyberIncident RDS Proxy: MySQL from Lambdas and tasks, to the database only", [
         {"IpProtocol": "tcp", "FromPort": 3306, "ToPort": 3306, "DestinationSecurityGroupId": ref("DatabaseSecurityGroup"),
-         "Description": "MySQL"}])
+         "Description": "MySQL"},
+        {"IpProtocol": "tcp", "FromPort": 443, "ToPort": 443, "DestinationSecurityGroupId": ref("EndpointSecurityGroup"),
+         "Description": "the database secret, through the Secrets Manager endpoint"}])
     r["DatabaseSecurityGroup"] = sg("CyberIncident MySQL: from the proxy only", NO_EGRESS)
     rules = [("EndpointSecurityGroup", 443, "LambdaSecurityGroup"), ("EndpointSecurityGroup", 443, "AnalyzerSecurityGroup"),
+             ("EndpointSecurityGroup", 443, "ProxySecurityGroup"),
              ("ProxySecurityGroup", 3306, "LambdaSecurityGroup"), ("ProxySecurityGroup", 3306, "AnalyzerSecurityGroup"),
              ("DatabaseSecurityGroup", 3306, "ProxySecurityGroup")]
     for target, port, source in rules:
@@ -256,7 +259,8 @@ def storage() -> dict:
                                                         {"StorageClass": "GLACIER_IR", "TransitionInDays": 90}],
                                         "ExpirationInDays": ref("LogArchiveDays")}, noncurrent(7)]),
         "LogsBucketPolicy": tls_only("LogsBucket"),
-        "ReportsBucket": bucket("reports/", [{"Id": "expire-exports", "Status": "Enabled", "ExpirationInDays": 30},
+        "ReportsBucket": bucket("reports/", [{"Id": "expire-exports", "Status": "Enabled", "Prefix": "exports/",
+                                              "ExpirationInDays": 30},  # scan reports and incident PDFs stay
                                              noncurrent(1)]),
         "ReportsBucketPolicy": tls_only("ReportsBucket"),
     }
@@ -351,6 +355,8 @@ def analyzer() -> dict:
 
 
 def app_environment() -> dict:
+    """What every runtime reads (chalicelib/config.py). PUBLIC_URL is not here: the API's own URL would make a
+    cycle (API → function → its environment → API); the launcher passes the address a scan was launched from."""
     return {
         "DATABASE_URL": sub(f"mysql://{DB_USER}@${{DatabaseProxy.Endpoint}}:3306/cyberincident"),
         "DB_IAM_AUTH": "1", "EVIDENCE_BUCKET": ref("EvidenceBucket"), "LOGS_BUCKET": ref("LogsBucket"),
@@ -371,6 +377,8 @@ def functions(stage: str) -> dict:
         env = {**app_environment(), "SECRET_KEY_ARN": ref("AppSecret")}
         if name != "APIHandler":  # the API cannot name its own URL (a cycle); the senders of links can
             env["PUBLIC_URL"] = public_url(stage)
+        else:  # a custom domain when given; otherwise the API reads its address from each request's context
+            env["PUBLIC_URL"] = {"Fn::If": ["HasPublicUrl", ref("PublicUrl"), ref("AWS::NoValue")]}
         if name in ("APIHandler", "Housekeeping"):
             env.update({"SCAN_LAUNCHER": "ecs", "ECS_CLUSTER": ref("AnalyzerCluster"),
                         "ECS_TASK_DEFINITION": ref("AnalyzerTaskDefinition"), "ECS_CONTAINER": "analyzer",
@@ -523,6 +531,7 @@ def policies() -> dict[str, dict]:
     on_cluster = {"ArnEquals": {"ecs:cluster": att("AnalyzerCluster", "Arn")}}
     docs = {
         "api_handler": [
+            allow(["s3:ListBucket"], att("EvidenceBucket", "Arn")),  # /status, and a 404 (not 403) for a missing key
             allow(["s3:AbortMultipartUpload", "s3:DeleteObject", "s3:GetObject", "s3:GetObjectVersion",
                    "s3:ListMultipartUploadParts", "s3:PutObject"], evidence_objects),
             allow(["s3:GetObject", "s3:PutObject"], sub("${ReportsBucket.Arn}/*")),
@@ -542,6 +551,7 @@ def policies() -> dict[str, dict]:
         ],
         "housekeeping": [*publish, allow(["ecs:DescribeTasks"], tasks, on_cluster), async_failures],
         "evidence_arrived": [
+            allow(["s3:ListBucket"], att("EvidenceBucket", "Arn")),
             allow(["s3:DeleteObject", "s3:GetObject", "s3:GetObjectTagging", "s3:GetObjectVersion", "s3:PutObject",
                    "s3:PutObjectRetention", "s3:PutObjectTagging"], evidence_objects),
             async_failures,

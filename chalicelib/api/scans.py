@@ -19,7 +19,7 @@ def list_scans(req: Any, user: dict[str, Any]) -> dict[str, Any]:
 def create_scan(req: Any, user: dict[str, Any]) -> Any:
     """``{"from", "to", "devices", "sources", "rules": "all|selected|since", "rule_ids", "rules_since",
     "indicators": {"ips", "domains", "hashes", "users"}, "incident_id"}`` → 201 with the queued scan."""
-    return http.json_response(scans.create(http.json_body(req), user["nombre_usuario"]), 201)
+    return http.json_response(scans.create(http.json_body(req), user["nombre_usuario"], http.public_url(req)), 201)
 
 
 @api("viewer")
@@ -34,7 +34,7 @@ def cancel_scan(req: Any, user: dict[str, Any], scan_id: str) -> dict[str, Any]:
 
 @api("analyst")
 def rerun_scan(req: Any, user: dict[str, Any], scan_id: str) -> Any:
-    return http.json_response(scans.rerun(_id(scan_id), user["nombre_usuario"]), 201)
+    return http.json_response(scans.rerun(_id(scan_id), user["nombre_usuario"], http.public_url(req)), 201)
 
 
 @api("viewer")

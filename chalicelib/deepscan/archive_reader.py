@@ -38,11 +38,15 @@ def _order(key: str) -> tuple[str, int, str]:
     return shard, int(first) if first.isdecimal() else 0, key
 
 
-def list_objects(start: datetime, end: datetime, bucket: str | None = None) -> list[dict[str, Any]]:
-    """Every archive object of the hours the range touches, in archive order, with its size."""
+def list_objects(start: datetime, end: datetime, bucket: str | None = None,
+                 tick: Callable[[], None] | None = None) -> list[dict[str, Any]]:
+    """Every archive object of the hours the range touches, in archive order, with its size; ``tick`` is called
+    after each hour listed (a 92-day range is 2,208 listings: the scan must still look alive)."""
     bucket = bucket or get_settings().logs_bucket
     s3, out = aws.client("s3"), []
     for h in hours(start, end):
+        if tick:
+            tick()
         prefix = f"logs/dt={h:%Y-%m-%d}/hour={h:%H}/"
         for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
             out += [{"key": o["Key"], "size": o["Size"]} for o in page.get("Contents", [])]

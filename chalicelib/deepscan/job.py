@@ -74,13 +74,13 @@ def run(scan_id: int, workers: int = 0) -> int:
     progress_s = get_settings().scan_progress_s
     state: dict[str, Any] = {}
 
-    def progress(st: dict[str, Any]) -> None:
+    def progress(st: dict[str, Any], force: bool = False) -> None:
         state.update(st)
         draw(st)
         now = time.monotonic()
-        if now - last[0] >= progress_s or st.get("objects_done") == st.get("objects_total"):
+        if force or now - last[0] >= progress_s or st.get("objects_done") == st.get("objects_total"):
             last[0] = now
-            action = scans.heartbeat(scan_id, st)
+            action = scans.heartbeat(scan_id, state)
             if action != "go":
                 raise Stop(action)
 
@@ -88,13 +88,16 @@ def run(scan_id: int, workers: int = 0) -> int:
         params = orjson.loads(row["parametros"])
         start = parse(row["desde"]).replace(tzinfo=timezone.utc)  # type: ignore[union-attr]
         end = parse(row["hasta"]).replace(tzinfo=timezone.utc)  # type: ignore[union-attr]
-        objects = list_objects(start, end)
+        state.update({"objects_total": 0, "objects_done": 0, "bytes_total": 0, "bytes_done": 0, "events": 0})
+        objects = list_objects(start, end, tick=lambda: progress(state))
         progress({"objects_total": len(objects), "objects_done": 0, "bytes_total": sum(o["size"] for o in objects),
-                  "bytes_done": 0, "events": 0})
+                  "bytes_done": 0, "events": 0}, force=True)
         out = parallel.run(params, start, end, objects, workers, progress)
         if sys.stderr.isatty():
             sys.stderr.write("\n")
         summary = figures(out, time.time() - started)
+        progress({k: out[k] for k in ("objects_total", "objects_done", "bytes_total", "bytes_done", "events")},
+                 force=True)  # alive, and not cancelled, just before the findings are written
         db = get_db()
         with db.transaction():
             got = findings.store(row, out["alerts"])
@@ -103,27 +106,28 @@ def run(scan_id: int, workers: int = 0) -> int:
                              trabajadores=summary["workers"], objetos_total=out["objects_total"],
                              objetos_hechos=out["objects_done"], bytes_total=out["bytes_total"],
                              bytes_hechos=out["bytes_done"], eventos=out["events"],
-                             resumen=orjson.dumps(summary).decode(), informe_clave=f"scans/{int(scan_id)}/report"):
+                             resumen=orjson.dumps(summary).decode(), informe_clave=f"scans/{int(scan_id)}/report",
+                             clear_error=True):
                 raise Stop("stop")  # ended meanwhile (e.g. judged dead): keep nothing
             history.record(row["incidente_id"], row["creado_por"], "escaneo_terminado",
                            f"Escaneo profundo #{scan_id}: {got['findings']} hallazgos, {got['new']} alertas nuevas, "
                            f"{out['events']} eventos")
             report.publish(scan_id)
+            enqueue_summary(scan_id)  # with the end, so the team hears of every scan that ended
         log.info("scan %s done: %s", scan_id, summary)
-        _announce(scan_id)
+        _send()
         return 0
     except Stop as stop:
         cancel = stop.action == "cancel" or (stop.action == "terminated" and _cancel_asked(scan_id))
         if cancel:
             scans.end(scan_id, "cancelado", objetos_hechos=state.get("objects_done", 0), eventos=state.get("events", 0))
-        elif stop.action == "terminated" and scans.fail(scan_id, "the analyzer was stopped by SIGTERM (task stopped)"):
-            _announce(scan_id)
+        elif stop.action == "terminated":
+            _fail(scan_id, "the analyzer was stopped by SIGTERM (task stopped)")
             return 1
         return 0
     except Exception as exc:
         log.exception("scan %s failed", scan_id)
-        if scans.fail(scan_id, f"{type(exc).__name__}: {exc}"):
-            _announce(scan_id)
+        _fail(scan_id, f"{type(exc).__name__}: {exc}")
         return 1
     finally:
         if main:
@@ -134,10 +138,21 @@ def _cancel_asked(scan_id: int) -> bool:
     return bool(get_db().scalar("SELECT cancelar FROM escaneos WHERE id = %s", (scan_id,)))
 
 
-def _announce(scan_id: int) -> None:
-    """The SNS summary: queued in the outbox, then sent now if SNS answers (the schedule retries otherwise)."""
+def _fail(scan_id: int, reason: str) -> None:
+    """failed, with its summary queued in the same transaction; then an attempt to send it now."""
     try:
-        enqueue_summary(scan_id)
+        with get_db().transaction():
+            if scans.fail(scan_id, reason):
+                enqueue_summary(scan_id)
+    except Exception:  # the database is what failed: the schedule's dead-task check will end the scan
+        log.exception("scan %s: could not record the failure", scan_id)
+        return
+    _send()
+
+
+def _send() -> None:
+    """Send the outbox now if SNS answers; the schedule retries what stays pending."""
+    try:
         notify.send_pending()
     except Exception:
-        log.exception("scan %s: summary not sent now; the schedule will retry", scan_id)
+        log.exception("summary not sent now; the schedule will retry")

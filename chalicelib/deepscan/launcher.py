@@ -28,12 +28,13 @@ class LocalLauncher:
     name = "local"
     _procs: dict[int, subprocess.Popen] = {}
 
-    def launch(self, scan_id: int) -> str:
+    def launch(self, scan_id: int, env: dict[str, str]) -> str:
         log = Path(os.environ.get("CYBERINCIDENT_DATA", ROOT / ".local")) / "scans"
         log.mkdir(parents=True, exist_ok=True)
         with open(log / f"scan-{int(scan_id)}.log", "ab") as out:
             proc = subprocess.Popen([sys.executable, *command(scan_id)[1:]], cwd=ROOT, stdout=out, stderr=out,
-                                    stdin=subprocess.DEVNULL, start_new_session=True)
+                                    stdin=subprocess.DEVNULL, start_new_session=True,
+                                    env={**os.environ, **env})
         self._procs[proc.pid] = proc
         return str(proc.pid)
 
@@ -65,14 +66,14 @@ class EcsLauncher:
     """``RunTask`` on Fargate with the scan id in the container's command; private subnets, no public IP."""
     name = "ecs"
 
-    def launch(self, scan_id: int) -> str:
+    def launch(self, scan_id: int, env: dict[str, str]) -> str:
         s = get_settings()
         net = {"subnets": list(s.ecs_subnets), "securityGroups": list(s.ecs_security_groups), "assignPublicIp": "DISABLED"}
         out = aws.client("ecs").run_task(
             cluster=s.ecs_cluster, taskDefinition=s.ecs_task_definition, launchType="FARGATE", count=1,
             networkConfiguration={"awsvpcConfiguration": net}, startedBy=f"scan-{int(scan_id)}"[:36],
-            overrides={"containerOverrides": [{"name": s.ecs_container, "command": command(scan_id)[1:]}]},
-            tags=[{"key": "cyberincident:scan", "value": str(int(scan_id))}])
+            overrides={"containerOverrides": [{"name": s.ecs_container, "command": command(scan_id)[1:],
+                                               "environment": [{"name": k, "value": v} for k, v in env.items()]}]})
         if out.get("failures") or not out.get("tasks"):
             reasons = "; ".join(f"{f.get('arn', '')} {f.get('reason', '')}".strip() for f in out.get("failures", []))
             raise LaunchError(f"ECS could not start the analyzer: {reasons or 'no task returned'}")

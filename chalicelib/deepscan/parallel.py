@@ -128,7 +128,10 @@ def _in_processes(spec: dict[str, Any], start: datetime, end: datetime, groups: 
         try:
             pending = set(futures)
             while pending:
-                _, pending = wait(pending, timeout=0.5, return_when=FIRST_COMPLETED)
+                done, pending = wait(pending, timeout=0.5, return_when=FIRST_COMPLETED)
+                for f in done:
+                    if f.exception() is not None:  # one worker failed: the scan fails now, not after the others
+                        raise f.exception()  # type: ignore[misc]
                 try:
                     while True:
                         idx, st = q.get_nowait()

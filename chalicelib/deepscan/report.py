@@ -19,7 +19,7 @@ TEMPLATES = Path(__file__).resolve().parents[2] / "templates"  # the app's folde
 
 
 def build(scan_id: int) -> dict[str, Any]:
-    scan = scans.get(scan_id)
+    scan = scans.get(scan_id, limit=None)
     return {"report": "CyberIncident deep scan", "scan": {k: v for k, v in scan.items() if k != "alerts"},
             "findings": scan["alerts"]}
 

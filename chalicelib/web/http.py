@@ -109,6 +109,21 @@ def client_ip(req: Any) -> str | None:
     return (ctx.get("identity") or {}).get("sourceIp")
 
 
+def public_url(req: Any) -> str:
+    """The app's address for links in e-mails: ``PUBLIC_URL`` when set, else the one API Gateway says it served
+    this request on (its ``requestContext``, which a client cannot forge, unlike the Host header)."""
+    import os
+
+    if os.environ.get("PUBLIC_URL"):
+        return get_settings().public_url
+    ctx = getattr(req, "context", None) or {}
+    domain, stage = ctx.get("domainName"), ctx.get("stage")
+    if domain and "." in str(domain):
+        base = f"https://{domain}"
+        return f"{base}/{stage}" if stage and str(domain).endswith(".amazonaws.com") else base
+    return get_settings().public_url
+
+
 def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
     return Response(body=json.dumps(body, ensure_ascii=False, default=str), status_code=status,
                     headers={"Content-Type": "application/json; charset=utf-8", **(headers or {})})

@@ -51,7 +51,7 @@ def scan_launch(req: Any, ctx: dict[str, Any]) -> Any:
             "rules_since": f.get("rules_since"), "incident_id": f.get("incident_id"),
             "indicators": {k: f.get(f"ioc_{k}") for k in ("ips", "domains", "hashes", "users") if f.get(f"ioc_{k}")}}
     try:
-        scan = scans.create(data, ctx["user"]["nombre_usuario"])
+        scan = scans.create(data, ctx["user"]["nombre_usuario"], http.public_url(req))
     except AppError as err:
         f["rule_ids"] = http.form_list(req, "rule_ids")
         return _list(req, ctx, f, {"form": err.message, **(err.details or {})}, err.status)
@@ -76,7 +76,7 @@ def scan_action(req: Any, ctx: dict[str, Any], scan_id: str) -> Any:
         if act == "cancel":
             scans.cancel(sid, actor)
         elif act == "rerun":
-            return http.redirect(f"/scans/{scans.rerun(sid, actor)['id']}")
+            return http.redirect(f"/scans/{scans.rerun(sid, actor, http.public_url(req))['id']}")
         else:
             raise ValidationError("Acción desconocida / Unknown action", {"action": "cancel or rerun"})
     except AppError as err:

@@ -7,7 +7,6 @@ literal of every rule in a single pass over the field's value.
 """
 from __future__ import annotations
 
-from typing import Any
 
 import ahocorasick
 

@@ -64,6 +64,7 @@ def test_nothing_is_open_to_the_internet(built):
     ingress = {(r["Properties"]["GroupId"]["Ref"], r["Properties"]["SourceSecurityGroupId"]["Ref"], r["Properties"]["FromPort"])
                for r in of_type(t, "AWS::EC2::SecurityGroupIngress").values()}
     assert ("DatabaseSecurityGroup", "ProxySecurityGroup", 3306) in ingress
+    assert ("EndpointSecurityGroup", "ProxySecurityGroup", 443) in ingress  # the proxy reads its secret
     assert not [i for i in ingress if i[0] == "DatabaseSecurityGroup" and i[1] != "ProxySecurityGroup"]
 
 
@@ -87,6 +88,9 @@ def test_every_bucket_is_private_encrypted_and_tls_only(built):
     assert ev["NotificationConfiguration"]["EventBridgeConfiguration"]["EventBridgeEnabled"] is True
     tiers = buckets["LogsBucket"]["Properties"]["LifecycleConfiguration"]["Rules"]
     assert any(r.get("Transitions") for r in tiers)
+    expiring = [r for r in buckets["ReportsBucket"]["Properties"]["LifecycleConfiguration"]["Rules"]
+                if r.get("ExpirationInDays")]
+    assert [r["Prefix"] for r in expiring] == ["exports/"]  # scan reports and incident PDFs are kept
 
 
 def test_database_proxy_requires_tls_and_iam_and_the_database_is_protected(built):

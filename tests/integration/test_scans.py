@@ -206,6 +206,8 @@ def test_the_schedule_fails_scans_whose_analyzer_died(logs, db, api):
     scans.claim(healthy["id"])
     assert scans.check_dead() == {"failed": 2, "cancelled": 0}
     assert "stopped reporting progress" in scans.get(silent["id"])["error"]
+    task = aws.client("ecs").describe_tasks(cluster="cyberincident", tasks=[silent["task"]])["tasks"][0]
+    assert task["lastStatus"] == "STOPPED"  # a hung task judged dead does not run on
     assert "OutOfMemoryError" in scans.get(stopped["id"])["error"]
     assert scans.get(healthy["id"])["state"] == "running"
     assert scans.check_dead() == {"failed": 0, "cancelled": 0}  # judged once
@@ -257,3 +259,42 @@ def test_two_workers_find_what_one_finds(db, logs):
     summary = lambda out: sorted((a.fingerprint, a.count) for a in out["alerts"])  # noqa: E731
     assert summary(one) == summary(two)
     assert "ci-deepscan-beaconing" in {a.rule_id for a in two["alerts"]}
+
+
+def test_a_failing_worker_fails_the_scan_at_once(db, logs):
+    """One shard's object is gone (deleted under the scan): the worker's error stops every worker and surfaces."""
+    from datetime import datetime, timezone
+
+    from chalicelib.deepscan import parallel, sample_archive
+    from chalicelib.deepscan.archive_reader import list_objects
+    from detectors.simulate import lines
+
+    now = time.time()
+    sample_archive.write(lines(400, seed=2, start=now - 600), shards=3, arrival=now, per_object=100)
+    start, end = datetime.fromtimestamp(now - 60, timezone.utc), datetime.fromtimestamp(now + 60, timezone.utc)
+    objects = list_objects(start, end)
+    objects.append({"key": objects[0]["key"].rsplit("/", 1)[0] + "/shardId-000000000007-1-2.jsonl.gz", "size": 10})
+    with pytest.raises(Exception, match="NoSuchKey|Not Found|404"):
+        parallel.run({"rules": {"mode": "all"}}, start, end, objects, workers=2)
+
+
+def test_a_scan_from_an_incident_leaves_dismissed_alerts_alone(logs, db, api):
+    from chalicelib import alerts, incidents
+
+    ship(brute_force_lines(20, 1.8e9))
+    start, end = window(archive_batch(logs["name"]))
+    aid = db.query("SELECT id FROM alertas WHERE regla_id = 'ci-anomaly-brute-force' ORDER BY id")[0]["id"]
+    alerts.dismiss(aid, "benign", "pen test", "analyst1")
+    inc = incidents.create({"title": "t", "description": "d", "type": "Otro", "severity": "Alta"}, "analyst1")
+    done = run(launch(api, **{"from": start.isoformat(), "to": end.isoformat(), "incident_id": inc["id"]})["id"])
+    assert done["state"] == "done"
+    after = alerts.get(aid)
+    assert after["state"] == "dismissed" and after["incident_id"] is None  # the analyst's call stands
+
+
+def test_times_as_browsers_and_people_type_them():
+    from chalicelib.timeutil import parse
+
+    assert parse("2026-05-01T10:00").isoformat() == "2026-05-01T10:00:00+00:00"  # datetime-local, no seconds
+    assert parse("2026-05-01T10:00:00+02:00").isoformat() == "2026-05-01T08:00:00+00:00"
+    assert parse("yesterday") is None
