@@ -129,6 +129,7 @@ def main(argv: list[str] | None = None) -> int:
     moto = ThreadedMotoServer(ip_address="127.0.0.1", port=moto_port, verbose=False)
     moto.start()
     configure_env(data_dir, moto_port)
+    os.environ.setdefault("PUBLIC_URL", f"http://{args.host}:{args.port}")  # links in e-mails follow --port
     create_resources()
 
     from . import bootstrap, config

@@ -74,7 +74,8 @@ def _indicators(data: Any, errors: dict[str, str]) -> dict[str, list[str]]:
             elif kind == "domains" and not DOMAIN.match(v.lower().rstrip(".")):
                 bad.append(v)
         if bad:
-            errors[f"indicators.{kind}"] = f"not valid: {', '.join(bad[:5])}" + (" …" if len(bad) > 5 else "")
+            what = {"ips": "IP addresses", "hashes": "MD5, SHA-1 or SHA-256 hashes", "domains": "domain names"}[kind]
+            errors[f"indicators.{kind}"] = f"not {what}: {', '.join(bad[:5])}" + (" …" if len(bad) > 5 else "")
         if values:
             out[kind] = [v.lower() if kind != "users" else v for v in values]
     return out
@@ -91,18 +92,18 @@ def validate(data: dict[str, Any]) -> dict[str, Any]:
         errors[k] = "unknown field"
     start, end = parse(data.get("from")), parse(data.get("to"))
     if start is None:
-        errors["from"] = "required: ISO 8601 date or time (UTC)"
+        errors["from"] = "required: a date, or a date and time in UTC (2026-11-01 or 2026-11-01T08:00)"
     if end is None:
-        errors["to"] = "required: ISO 8601 date or time (UTC)"
+        errors["to"] = "required: a date, or a date and time in UTC (2026-11-01 or 2026-11-01T08:00)"
     if start and end:
         if len(str(data.get("to"))) == 10:  # a date alone means the whole day
             end += timedelta(days=1) - timedelta(seconds=1)
         if end <= start:
-            errors["to"] = "must be after from"
+            errors["to"] = "must be later than the start of the range"
         elif end - start > timedelta(days=get_settings().scan_max_days):
             errors["to"] = f"the range may span at most {get_settings().scan_max_days} days"
         elif start > utcnow():
-            errors["from"] = "is in the future"
+            errors["from"] = "is in the future: nothing is archived yet"
     mode = data.get("rules") or "all"
     rules: dict[str, Any] = {"mode": mode}
     if mode not in ("all", "selected", "since"):

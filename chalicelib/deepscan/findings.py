@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from .. import alerts
+from .. import alert_rollup, alerts, history
 from ..db import get_db
-from ..errors import Conflict
+from ..timeutil import now_str
 
 
 def store(scan: dict[str, Any], found: list[Any]) -> dict[str, int]:
@@ -36,12 +36,34 @@ def store(scan: dict[str, Any], found: list[Any]) -> dict[str, int]:
     if links:
         db.executemany("INSERT INTO escaneo_alertas (escaneo_id, alerta_id, nueva, eventos) VALUES (%s, %s, %s, %s)",
                        links)
-    linked = 0
-    if scan.get("incidente_id"):
-        for aid in loose:
-            try:
-                alerts.attach(aid, scan["incidente_id"], scan["creado_por"])
-                linked += 1
-            except Conflict:  # an analyst linked it meanwhile: theirs stands
-                pass
+    linked = link(scan, loose) if scan.get("incidente_id") else 0
     return {"findings": len(found), "new": len(created), "linked": linked}
+
+
+def link(scan: dict[str, Any], ids: list[int]) -> int:
+    """Escalate the loose findings onto the scan's incident: one line per alert in its own history, one line for
+    all of them in the incident's timeline (three per alert would bury it). An alert an analyst linked or
+    dismissed meanwhile is left as they left it."""
+    db, iid, actor, now = get_db(), scan["incidente_id"], scan["creado_por"], now_str()
+    roll, done = alert_rollup.Deltas(), []
+    for i in range(0, len(ids), 500):
+        part = ids[i:i + 500]
+        rows = db.query(f"SELECT id, titulo, estado, regla_id, severidad, primera_vez, silencio_id, conteo FROM alertas "
+                        f"WHERE id IN ({', '.join(['%s'] * len(part))})", part)
+        for r in rows:
+            _, n = db.execute("UPDATE alertas SET estado = 'escalada', incidente_id = %s, fecha_actualizacion = %s "
+                              "WHERE id = %s AND incidente_id IS NULL AND estado <> 'descartada'", (iid, now, r["id"]))
+            if n != 1:
+                continue
+            base = (alert_rollup.day(r["primera_vez"]), r["regla_id"], r["severidad"])
+            sil = 1 if r["silencio_id"] else 0
+            roll.move((*base, r["estado"], sil), (*base, "escalada", sil), int(r["conteo"]))
+            history.record(None, actor, "alerta_escalada", f"Vinculada al incidente #{iid} por el escaneo profundo "
+                           f"#{scan['id']}", field="incidente_id", new=iid, alert_id=r["id"])
+            done.append(r)
+    roll.flush(db)
+    if done:
+        names = ", ".join(f"#{r['id']} {r['titulo']}" for r in done[:20]) + (" …" if len(done) > 20 else "")
+        history.record(iid, actor, "alertas_vinculadas", f"Escaneo profundo #{scan['id']}: {len(done)} alertas "
+                       f"vinculadas: {names}")
+    return len(done)

@@ -2,14 +2,17 @@
 findings and report links, cancel and re-run."""
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 from urllib.parse import urlencode
 
 from chalice import Response
 
-from .. import scans
+from .. import incidents, scans
 from ..deepscan import report
-from ..errors import AppError, ValidationError
+from ..errors import AppError, NotFound, ValidationError
+from ..history import as_id
+from ..timeutil import parse, utcnow
 from . import http
 from .guard import page
 from .render import render
@@ -39,8 +42,18 @@ def _list(req: Any, ctx: dict[str, Any], form: dict[str, Any], errors: dict[str,
 
 @page("viewer")
 def scan_list(req: Any, ctx: dict[str, Any]) -> Any:
+    """From an incident, the form is filled in: the incident, and its day before creation up to now."""
     q = http.query(req)
-    return _list(req, ctx, {"incident_id": q.get("incident_id", ""), "rules": "all"}, {})
+    form: dict[str, Any] = {"incident_id": q.get("incident_id", ""), "rules": "all"}
+    iid = as_id(q.get("incident_id") or "")
+    try:
+        created = parse(incidents.get_row(iid)["fecha_creacion"]) if iid else None
+    except NotFound:
+        created = None
+    if created:
+        form["from"] = (created - timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%S")
+        form["to"] = utcnow().strftime("%Y-%m-%dT%H:%M:%S")
+    return _list(req, ctx, form, {})
 
 
 @page("analyst")

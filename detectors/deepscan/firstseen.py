@@ -4,7 +4,8 @@ logging in from a new source, a new program on a host), judged over weeks instea
 The first ``learn_fraction`` of the range teaches what each entity normally has; values first seen after that, for
 an entity already active while learning, are reported: one alert per entity listing them. An entity that showed
 more than ``max_baseline`` values while learning (a user on DHCP addresses, a build host running anything) has no
-stable habit to break and is left out, so the scan does not drown the team. Memory is bounded by ``max_pairs``.
+stable habit to break and is left out, so the scan does not drown the team; so is a range shorter than two days
+(too little habit to learn). Memory is bounded by ``max_pairs``.
 """
 from __future__ import annotations
 
@@ -13,14 +14,19 @@ from typing import Any
 from ..alerts import LEVEL_TO_SEVERITY, Alert, fingerprint
 
 TERMS = [("user-new-source", "user.name", "source.ip"), ("host-new-process", "host.name", "process.executable")]
+TITLES = {"user-new-source": "A user logged in from a source new over the scanned range",
+          "host-new-process": "A host ran a program new over the scanned range"}
+MIN_SPAN_S = 2 * 86400  # learning from less than a day of habit would call every Monday morning new
 
 
 class LongFirstSeen:
     id = "ci-deepscan-first-seen"
     attack = ["initial-access", "T1078"]
 
-    def __init__(self, learn_fraction: float = 0.5, max_pairs: int = 1_000_000, max_baseline: int = 5) -> None:
+    def __init__(self, learn_fraction: float = 0.5, max_pairs: int = 1_000_000, max_baseline: int = 5,
+                 min_span_s: float = MIN_SPAN_S) -> None:
         self.learn_fraction, self.max_pairs, self.max_baseline = learn_fraction, max_pairs, max_baseline
+        self.min_span_s = min_span_s
         self.first: dict[tuple[str, str, str], float] = {}
         self.entity_first: dict[tuple[str, str], float] = {}
         self.devices: dict[tuple[str, str, str], Any] = {}
@@ -61,7 +67,7 @@ class LongFirstSeen:
                 self.devices[key] = other.devices.get(key)
 
     def results(self) -> list[Alert]:
-        if self.hi <= self.lo:
+        if self.hi - self.lo < self.min_span_s:
             return []
         cutoff = self.lo + (self.hi - self.lo) * self.learn_fraction
         known: dict[tuple[str, str], int] = {}
@@ -80,7 +86,7 @@ class LongFirstSeen:
             values = [v for _, v in found]
             days = (found[0][0] - self.lo) / 86400
             out.append(Alert(
-                rule_id=f"{self.id}-{name}", title=f"First seen over the scanned range: {name}",
+                rule_id=f"{self.id}-{name}", title=TITLES[name],
                 severity=LEVEL_TO_SEVERITY["low"], first_seen=found[0][0], last_seen=found[-1][0],
                 entity={ent_field: ent}, attack=list(self.attack), count=len(values),
                 device=self.devices.get((name, ent, values[0])), origin="deep scan",

@@ -49,7 +49,7 @@ def run(scan_id: int) -> dict:
 
 
 def test_a_scan_from_an_incident_finds_links_reports_and_notifies(logs, db, api):
-    from chalicelib import aws, config, history, incidents
+    from chalicelib import alert_rollup, aws, config, history, incidents
 
     ship(brute_force_lines(30, 1.8e9))
     start, end = window(archive_batch(logs["name"]))
@@ -78,8 +78,15 @@ def test_a_scan_from_an_incident_finds_links_reports_and_notifies(logs, db, api)
     assert done["new_alerts"] == sum(a["new"] for a in done["alerts"]) >= 1
     assert {a["incident_id"] for a in done["alerts"]} == {inc["id"]}
     assert all(counts(db)[fp] == n for fp, n in streamed.items())
+    def rollup():
+        return sorted(tuple(str(v) for v in r.values()) for r in
+                      db.query("SELECT * FROM resumen_alertas_dia WHERE alertas <> 0 OR eventos <> 0"))
+    kept = rollup()
+    alert_rollup.rebuild(db)
+    assert kept == rollup()  # the dashboard's daily counts moved with the escalations
     actions = [h["accion"] for h in history.for_incident(inc["id"])]
-    assert {"escaneo_lanzado", "escaneo_terminado", "alerta_vinculada"} <= set(actions)
+    assert {"escaneo_lanzado", "escaneo_terminado", "alertas_vinculadas"} <= set(actions)
+    assert actions.count("alertas_vinculadas") == 1 and "alerta_escalada" not in actions  # one line, not 3 per alert
 
     link = api.as_role("viewer", "GET", f"/api/scans/{scan['id']}/report?format=json").json_body["url"]
     report = json.loads(urllib.request.urlopen(link).read())
@@ -126,7 +133,7 @@ def test_bad_requests_name_every_problem(api, db):
     assert {"from", "rules", "indicators.ips", "indicators.hashes", "indicators.emails", "colour"} <= set(
         r.json_body["error"]["details"])
     r = api.as_role("analyst", "POST", "/api/scans", {"from": "2026-01-10", "to": "2026-01-01"})
-    assert r.status_code == 400 and r.json_body["error"]["details"] == {"to": "must be after from"}
+    assert r.status_code == 400 and r.json_body["error"]["details"] == {"to": "must be later than the start of the range"}
     r = api.as_role("analyst", "POST", "/api/scans", {"from": "2025-01-01", "to": "2026-01-01"})
     assert r.status_code == 400 and "at most" in r.json_body["error"]["details"]["to"]
     r = api.as_role("analyst", "POST", "/api/scans", {"from": "2026-01-01", "to": "2026-01-02", "rules": "selected",
