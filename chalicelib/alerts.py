@@ -136,6 +136,8 @@ def get(alert_id: int) -> dict[str, Any]:
     out = to_api(get_row(alert_id), full=True)
     out["history"] = [history.to_api(r) for r in get_db().query(
         f"SELECT {history.COLS} FROM historial h WHERE h.alerta_id = %s ORDER BY h.fecha, h.id", (alert_id,))]
+    out["scans"] = [r["escaneo_id"] for r in get_db().query(  # the deep scans that found it (newest first)
+        "SELECT escaneo_id FROM escaneo_alertas WHERE alerta_id = %s ORDER BY escaneo_id DESC LIMIT 20", (alert_id,))]
     return out
 
 

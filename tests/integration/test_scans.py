@@ -77,6 +77,8 @@ def test_a_scan_from_an_incident_finds_links_reports_and_notifies(logs, db, api)
     assert by_rule["ci-deepscan-indicator"]["new"] is True and by_rule["ci-deepscan-indicator"]["origin"] == "deep scan"
     assert done["new_alerts"] == sum(a["new"] for a in done["alerts"]) >= 1
     assert {a["incident_id"] for a in done["alerts"]} == {inc["id"]}
+    found = api.as_role("viewer", "GET", f"/api/alerts/{by_rule['ci-deepscan-indicator']['id']}").json_body
+    assert found["scans"] == [scan["id"]]  # an alert says which scans found it
     assert all(counts(db)[fp] == n for fp, n in streamed.items())
     def rollup():
         return sorted(tuple(str(v) for v in r.values()) for r in
