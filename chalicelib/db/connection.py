@@ -173,7 +173,9 @@ class Database:
             conn = self.conn()
             outer = self._depth == 0
             if outer:
-                conn.cursor().execute("BEGIN")
+                # SQLite: take the write lock up front. A deferred transaction that read first fails at once
+                # ("database is locked", no waiting) when another process wrote meanwhile (the local analyzer).
+                conn.cursor().execute("BEGIN IMMEDIATE" if self.kind == "sqlite" else "BEGIN")
             self._depth += 1
             try:
                 yield self
