@@ -25,7 +25,6 @@ log = logging.getLogger(__name__)
 STATES = {"queued": "en_cola", "running": "en_curso", "done": "terminado", "failed": "fallido",
           "cancelled": "cancelado"}
 STATE_API = {v: k for k, v in STATES.items()}
-ACTIVE = ("en_cola", "en_curso")
 MAX_LIST = 1000
 HASH = re.compile(r"^[0-9a-f]{32}$|^[0-9a-f]{40}$|^[0-9a-f]{64}$")
 DOMAIN = re.compile(r"^(?=.{1,253}$)([a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
@@ -135,13 +134,25 @@ def validate(data: dict[str, Any]) -> dict[str, Any]:
     return {"from": db_str(start), "to": db_str(end), "incident_id": iid, "params": params}
 
 
+def _engine() -> Any:
+    """The deployed rules, as the stream handler of this container already holds them."""
+    from .pipeline.ingest import detector
+
+    return detector().sigma
+
+
+def rule_catalogue() -> list[dict[str, Any]]:
+    """The rules a scan can pick from (id, title, level, date)."""
+    from detectors.deepscan.selection import catalogue
+
+    return catalogue(_engine())
+
+
 def _check_rules(rules: dict[str, Any]) -> None:
     from detectors.deepscan.selection import select
 
-    from .pipeline.ingest import detector
-
     try:
-        select(detector().sigma, rules["mode"], rules.get("ids") or (), rules.get("since"))
+        select(_engine(), rules["mode"], rules.get("ids") or (), rules.get("since"))
     except ValueError as exc:
         raise ValidationError("Reglas no válidas / Invalid rules", {"rule_ids": str(exc)})
 
@@ -314,6 +325,7 @@ def check_dead() -> dict[str, int]:
     """The schedule's look at scans still marked active: a task that died without a word (killed, out of memory,
     never started) leaves its scan ``failed`` with the best reason known."""
     from .deepscan import launcher
+    from .deepscan.summary import enqueue_summary
 
     s, db = get_settings(), get_db()
     stale, late = db_str(utcnow() - timedelta(seconds=s.scan_stale_s)), db_str(
@@ -341,8 +353,6 @@ def check_dead() -> dict[str, int]:
                     out["cancelled"] += end(row["id"], "cancelado")
                 elif end(row["id"], "fallido", reason or "the analyzer stopped"):
                     out["failed"] += 1
-                    from .deepscan.summary import enqueue_summary
-
                     enqueue_summary(row["id"])
             if alive and row["tarea"]:  # judged dead while its task still runs: stop it
                 launcher.get(row["lanzador"]).stop(row["tarea"])

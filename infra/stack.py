@@ -96,12 +96,11 @@ def network() -> dict:
         "EndpointSecurityGroup"), "Description": "AWS APIs through the interface endpoints"},
               {"IpProtocol": "tcp", "FromPort": 443, "ToPort": 443, "CidrIp": "0.0.0.0/0",
                "Description": "S3 through the gateway endpoint (no route leaves the VPC: no IGW, no NAT)"}]
-    r["LambdaSecurityGroup"] = sg("CyberIncident Lambdas: MySQL to the proxy, HTTPS to AWS endpoints", [
-        {"IpProtocol": "tcp", "FromPort": 3306, "ToPort": 3306, "DestinationSecurityGroupId": ref("ProxySecurityGroup"),
-         "Description": "RDS Proxy"}, *to_aws])
-    r["AnalyzerSecurityGroup"] = sg("CyberIncident analyzer tasks: MySQL to the proxy, HTTPS to AWS endpoints", [
-        {"IpProtocol": "tcp", "FromPort": 3306, "ToPort": 3306, "DestinationSecurityGroupId": ref("ProxySecurityGroup"),
-         "Description": "RDS Proxy"}, *to_aws])
+    to_proxy = {"IpProtocol": "tcp", "FromPort": 3306, "ToPort": 3306,
+                "DestinationSecurityGroupId": ref("ProxySecurityGroup"), "Description": "RDS Proxy"}
+    for name, who in (("Lambda", "Lambdas"), ("Analyzer", "analyzer tasks")):
+        r[f"{name}SecurityGroup"] = sg(f"CyberIncident {who}: MySQL to the proxy, HTTPS to AWS endpoints",
+                                       [to_proxy, *to_aws])
     r["EndpointSecurityGroup"] = sg("CyberIncident interface endpoints: HTTPS from the Lambdas and tasks", NO_EGRESS)
     r["ProxySecurityGroup"] = sg("CyberIncident RDS Proxy: MySQL from Lambdas and tasks, to the database only", [
         {"IpProtocol": "tcp", "FromPort": 3306, "ToPort": 3306, "DestinationSecurityGroupId": ref("DatabaseSecurityGroup"),

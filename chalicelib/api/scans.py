@@ -46,8 +46,4 @@ def scan_report(req: Any, user: dict[str, Any], scan_id: str) -> dict[str, Any]:
 @api("viewer")
 def scan_rules(req: Any, user: dict[str, Any]) -> dict[str, Any]:
     """The rules a scan can pick from (id, title, level, date)."""
-    from detectors.deepscan.selection import catalogue
-
-    from ..pipeline.ingest import detector
-
-    return {"items": catalogue(detector().sigma)}
+    return {"items": scans.rule_catalogue()}

@@ -19,8 +19,7 @@ _queue: Any = None
 def scanner_factory(spec: dict[str, Any]) -> Callable[[], Any]:
     """Fresh :class:`~detectors.deepscan.ArchiveScan` objects for a scan's parameters (rules, indicators, devices,
     sources), sharing one compiled rule engine; ``ValueError`` when the parameters are wrong."""
-    from detectors.anomaly import build_detectors
-    from detectors.deepscan import ArchiveScan
+    from detectors.deepscan import ArchiveScan, IndicatorSweep
     from detectors.deepscan.selection import select
     from detectors.pipeline import Detector
     from detectors.sigma import SigmaEngine
@@ -30,12 +29,12 @@ def scanner_factory(spec: dict[str, Any]) -> Callable[[], Any]:
         engine = SigmaEngine.from_paths(spec["rule_paths"])
     else:
         engine = select(SigmaEngine.deployed(), rules.get("mode", "all"), rules.get("ids") or (), rules.get("since"))
-    ArchiveScan(detector=Detector(sigma=engine), indicators=spec.get("indicators") or None)  # validate now
+    IndicatorSweep(spec.get("indicators") or None)  # unknown indicator kinds: say so now, not in a worker
 
     def new() -> Any:
-        detector = Detector(sigma=engine)
-        # picked rules only: the statistical detectors are part of "all"
-        detector.anomalies = build_detectors() if rules.get("mode", "all") == "all" else []
+        detector = Detector(sigma=engine)  # fresh state and statistical detectors for each shard
+        if rules.get("mode", "all") != "all":
+            detector.anomalies = []  # picked rules only: the statistical detectors are part of "all"
         return ArchiveScan(detector=detector, indicators=spec.get("indicators") or None,
                            devices=spec.get("devices") or (), sources=spec.get("sources") or ())
     return new
@@ -59,8 +58,9 @@ def scan_shards(new: Callable[[], Any], start: datetime, end: datetime, objects:
             if progress:
                 progress({**st, **{k: base[k] + st.get(k, 0) for k in base}, "objects_total": len(objects)})
         out = scan_range(start, end, new(), progress=report, objects=objs, finish=False)
+        figures = {**out["stats"], **out}
         for k in done:
-            done[k] += out.get(k, 0) if k in out else out["stats"].get(k, 0)
+            done[k] += figures.get(k, 0)
         parts.append(out)
         corrupt += out["corrupt"]
     return {"parts": parts, "corrupt": corrupt, **done}

@@ -3,7 +3,6 @@ the notifications the security team was sent."""
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlencode
 
 from .. import alerts, notify, suppressions, users
 from ..errors import AppError, ValidationError
@@ -12,11 +11,6 @@ from .guard import page
 from .render import render
 
 FILTERS = ("severity", "state", "rule", "entity", "device", "date_from", "date_to", "group", "page", "suppressed")
-
-
-def _paging(result: dict[str, Any], base: str, q: dict[str, str]) -> dict[str, Any]:
-    pages = max(1, -(-result["total"] // result["per_page"]))
-    return {"page_no": result["page"], "pages": pages, "link": lambda p: f"{base}?" + urlencode({**q, "page": p})}
 
 
 @page("viewer")
@@ -29,7 +23,7 @@ def alert_list(req: Any, ctx: dict[str, Any]) -> Any:
     return render(req, ctx, "alerts.html", rows=result["items"], total=result["total"], q=q, errors=errors,
                   grouped=result.get("group") == "entity", states=list(alerts.STATES),
                   severities=alerts.SEVERITIES, counts=alerts.counts_by_state(),
-                  silences=suppressions.search()["items"], **_paging(result, "/alerts", q))
+                  silences=suppressions.search()["items"], **http.paging(result, "/alerts", q))
 
 
 def _alert_id(alert_id: str) -> int:
@@ -89,4 +83,4 @@ def notifications_page(req: Any, ctx: dict[str, Any]) -> Any:
     except ValidationError as err:
         result, errors = {"items": [], "total": 0, "page": 1, "per_page": 50}, err.details
     return render(req, ctx, "notifications.html", rows=result["items"], total=result["total"], q=q, errors=errors,
-                  **_paging(result, "/notifications", q))
+                  **http.paging(result, "/notifications", q))

@@ -2,9 +2,10 @@
 from __future__ import annotations
 
 import json
+import os
 from http.cookies import SimpleCookie
 from typing import Any
-from urllib.parse import parse_qs, quote
+from urllib.parse import parse_qs, quote, urlencode
 
 from chalice import Response
 
@@ -23,8 +24,6 @@ SECURITY_HEADERS = {
 
 def csp() -> str:
     """Strict policy; the only other origin is the evidence bucket, for direct uploads."""
-    import os
-
     s = get_settings()
     endpoint = os.environ.get("AWS_ENDPOINT_URL")
     s3 = endpoint.rstrip("/") if endpoint else (f"https://{s.evidence_bucket}.s3.{s.region}.amazonaws.com "
@@ -109,11 +108,15 @@ def client_ip(req: Any) -> str | None:
     return (ctx.get("identity") or {}).get("sourceIp")
 
 
+def paging(result: dict[str, Any], base: str, q: dict[str, str]) -> dict[str, Any]:
+    """What the ``pager`` macro needs for a search result: page number, page count, a link to page ``p``."""
+    pages = max(1, -(-result["total"] // result["per_page"]))
+    return {"page_no": result["page"], "pages": pages, "link": lambda p: f"{base}?" + urlencode({**q, "page": p})}
+
+
 def public_url(req: Any) -> str:
     """The app's address for links in e-mails: ``PUBLIC_URL`` when set, else the one API Gateway says it served
     this request on (its ``requestContext``, which a client cannot forge, unlike the Host header)."""
-    import os
-
     if os.environ.get("PUBLIC_URL"):
         return get_settings().public_url
     ctx = getattr(req, "context", None) or {}

@@ -4,7 +4,6 @@ from __future__ import annotations
 import mimetypes
 import secrets
 from typing import Any
-from urllib.parse import urlencode
 
 from chalice import Response
 
@@ -64,9 +63,7 @@ def incident_list(req: Any, ctx: dict[str, Any]) -> Any:
         errors = {}
     except ValidationError as err:
         result, errors = {"items": [], "total": 0, "page": 1, "per_page": 25}, err.details
-    pages = max(1, -(-result["total"] // result["per_page"]))
-    link = lambda p: "/incidents?" + urlencode({**q, "page": p})  # noqa: E731
-    return render(req, ctx, "incidents.html", result=result, q=q, errors=errors, pages=pages, link=link,
+    return render(req, ctx, "incidents.html", result=result, q=q, errors=errors, **http.paging(result, "/incidents", q),
                   statuses=catalogs.STATUSES, types=catalogs.values("tipo"), severities=catalogs.values("severidad"),
                   assignees=_assignees())
 
@@ -143,10 +140,8 @@ def history_page(req: Any, ctx: dict[str, Any]) -> Any:
         result, errors = history.search(q), {}
     except ValidationError as err:
         result, errors = {"items": [], "total": 0, "page": 1, "per_page": 50}, err.details
-    pages = max(1, -(-result["total"] // result["per_page"]))
-    link = lambda p: "/history?" + urlencode({**q, "page": p})  # noqa: E731
     return render(req, ctx, "history.html", rows=result["items"], total=result["total"], q=q, errors=errors,
-                  page_no=result["page"], pages=pages, link=link, actions=history.actions())
+                  actions=history.actions(), **http.paging(result, "/history", q))
 
 
 @page("admin")

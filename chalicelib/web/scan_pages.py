@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 from typing import Any
-from urllib.parse import urlencode
 
 from chalice import Response
 
@@ -20,24 +19,15 @@ from .render import render
 SCAN_NOT_FOUND = "Escaneo no encontrado / Scan not found"
 
 
-def _rules() -> list[dict[str, Any]]:
-    from detectors.deepscan.selection import catalogue
-
-    from ..pipeline.ingest import detector
-
-    return catalogue(detector().sigma)
-
-
 def _list(req: Any, ctx: dict[str, Any], form: dict[str, Any], errors: dict[str, Any], status: int = 200) -> Any:
     q = {k: v for k, v in http.query(req).items() if v and k in ("state", "incident_id", "page")}
     try:
         result = scans.search(q)
     except ValidationError as err:
         result, errors = {"items": [], "total": 0, "page": 1, "per_page": 25}, {**errors, **err.details}
-    pages = max(1, -(-result["total"] // result["per_page"]))
     return render(req, ctx, "scans.html", status=status, rows=result["items"], total=result["total"], q=q, form=form,
-                  errors=errors, rules=_rules(), states=list(scans.STATES), page_no=result["page"], pages=pages,
-                  link=lambda p: "/scans?" + urlencode({**q, "page": p}))
+                  errors=errors, rules=scans.rule_catalogue(), states=list(scans.STATES),
+                  **http.paging(result, "/scans", q))
 
 
 @page("viewer")

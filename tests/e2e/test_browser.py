@@ -72,10 +72,7 @@ def browser():
 
 
 def test_analyst_registers_and_follows_an_incident(stack, browser, tmp_path):
-    ctx = browser.new_context(locale="es-ES", extra_http_headers={"Accept-Language": "es-ES,es;q=0.9"})
-    page = ctx.new_page()
-    csp_errors = []
-    page.on("console", lambda m: csp_errors.append(m.text) if "Content Security Policy" in m.text else None)
+    ctx, page, csp_errors = _page(browser, "es-ES")
     page.goto(stack + "/incidents")
     assert "/login" in page.url  # anonymous users are sent to log in
     page.fill("#username", "admin")
@@ -144,6 +141,15 @@ SIMULATED = ["Authentication brute force", "Port scan", "LSASS memory dump", "AW
              "Outbound data volume spike"]
 
 
+def _page(browser, locale):
+    """A page in ``locale`` (also sent as Accept-Language) and the list its CSP violations are collected into."""
+    ctx = browser.new_context(locale=locale, extra_http_headers={"Accept-Language": f"{locale},{locale[:2]};q=0.9"})
+    page = ctx.new_page()
+    csp_errors = []
+    page.on("console", lambda m: csp_errors.append(m.text) if "Content Security Policy" in m.text else None)
+    return ctx, page, csp_errors
+
+
 def _login(page, base, path):
     page.goto(base + path)
     page.fill("#username", "admin")
@@ -153,10 +159,7 @@ def _login(page, base, path):
 
 
 def test_simulated_attacks_become_alerts_emails_and_an_incident(stack, browser, tmp_path):
-    ctx = browser.new_context(locale="en-GB", extra_http_headers={"Accept-Language": "en-GB,en;q=0.9"})
-    page = ctx.new_page()
-    csp_errors = []
-    page.on("console", lambda m: csp_errors.append(m.text) if "Content Security Policy" in m.text else None)
+    ctx, page, csp_errors = _page(browser, "en-GB")
     _login(page, stack, "/alerts")
     deadline, table = time.time() + 90, ""
     while time.time() < deadline:  # the fleet starts its attack script 5 s after start
@@ -193,10 +196,7 @@ def test_simulated_attacks_become_alerts_emails_and_an_incident(stack, browser, 
 
 
 def test_dashboard_and_reports_render_with_simulated_data(stack, browser, tmp_path):
-    ctx = browser.new_context(locale="es-ES", extra_http_headers={"Accept-Language": "es-ES,es;q=0.9"})
-    page = ctx.new_page()
-    csp_errors = []
-    page.on("console", lambda m: csp_errors.append(m.text) if "Content Security Policy" in m.text else None)
+    ctx, page, csp_errors = _page(browser, "es-ES")
     _login(page, stack, "/")
     deadline = time.time() + 60
     while int(page.inner_text("#kpi-alerts")) < 5 and time.time() < deadline:
@@ -228,10 +228,7 @@ def test_dashboard_and_reports_render_with_simulated_data(stack, browser, tmp_pa
 def test_a_deep_scan_launched_from_an_incident_runs_and_reports(stack, browser, tmp_path):
     from datetime import datetime, timedelta, timezone
 
-    ctx = browser.new_context(locale="en-GB", extra_http_headers={"Accept-Language": "en-GB,en;q=0.9"})
-    page = ctx.new_page()
-    csp_errors = []
-    page.on("console", lambda m: csp_errors.append(m.text) if "Content Security Policy" in m.text else None)
+    ctx, page, csp_errors = _page(browser, "en-GB")
     _login(page, stack, "/alerts")
     deadline = time.time() + 90
     while "Authentication brute force" not in page.inner_text("#alert-list") and time.time() < deadline:

@@ -111,8 +111,6 @@ def test_a_scan_from_an_incident_finds_links_reports_and_notifies(logs, db, api)
 
 
 def test_picked_rules_only_and_devices_filter(logs, db, api):
-    from detectors.rule_tests import RULES_DIR  # noqa: F401
-
     ship(brute_force_lines(12, 1.8e9) + [("srv-03", b"Jan 15 09:00:00 srv-03 sshd[1]: Accepted password for root "
                                                     b"from 203.0.113.66 port 40000 ssh2")])
     start, end = window(archive_batch(logs["name"]))
