@@ -43,7 +43,7 @@ def main() -> None:
     from chalicelib import aws, config
     from chalicelib.deepscan import parallel, sample_archive
     from chalicelib.deepscan.archive_reader import list_objects, read_object
-    from detectors.parsers import ParseError, parse_line
+    from detectors.parsers import NotEvent, parse_line
     from detectors.pipeline import Detector
     from detectors.simulate import lines as simulated
 
@@ -63,7 +63,7 @@ def main() -> None:
         mb = sum(o["size"] for o in objects) / 1e6
 
         det = Detector()
-        events = [e for dev, ln in data for e in parse_line(ln, device=dev) if not isinstance(e, ParseError)]
+        events = [e for dev, ln in data for e in parse_line(ln, device=dev) if not isinstance(e, NotEvent)]
         t0 = time.perf_counter()
         det.process(events)
         detect = len(events) / (time.perf_counter() - t0)

@@ -1,4 +1,4 @@
-"""``python -m detectors scan``: run Sigma rules over log files and write one alert per line as JSON."""
+"""``python -m detectors``: scan log files with the stream's detection, compile rules, run the rule pack's tests."""
 from __future__ import annotations
 
 import argparse
@@ -11,8 +11,8 @@ from pathlib import Path
 import orjson
 
 from .alerts import merge_into
-from .parsers import FORMATS, ParseError
-from .reader import input_files, read_events
+from .parsers import FORMATS, NotEvent
+from .reader import InputStats, input_files
 
 
 def _progress(done_files: int, total_files: int, events: int, started: float) -> None:
@@ -21,61 +21,96 @@ def _progress(done_files: int, total_files: int, events: int, started: float) ->
     sys.stderr.flush()
 
 
-def scan(args: argparse.Namespace) -> int:
+def _engine(args: argparse.Namespace):
     from .sigma import SigmaEngine
+
+    if not args.rules:
+        return SigmaEngine.deployed()
+    if len(args.rules) == 1 and str(args.rules[0]).endswith(ARTIFACT_SUFFIX):
+        return SigmaEngine.from_artifact(args.rules[0])
+    return SigmaEngine.from_paths(args.rules)
+
+
+def scan(args: argparse.Namespace) -> int:
+    """Exit 0: every input read to its end and every record parsed; 1: an input unreadable, cut short or holding
+    records that did not parse (the summary says which); 2: usage (bad arguments, rules that cannot load)."""
+    from .pipeline import Detector
+    from .reader import read_input
 
     t0 = time.perf_counter()
     try:
-        if len(args.rules) == 1 and str(args.rules[0]).endswith(ARTIFACT_SUFFIX):
-            engine = SigmaEngine.from_artifact(args.rules[0])
-        else:
-            engine = SigmaEngine.from_paths(args.rules)
+        engine = _engine(args)
+        det = Detector(sigma=engine)
     except (FileNotFoundError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    load_s = time.perf_counter() - t0
-    print(f"rules: {engine.rules_loaded} loaded, {len(engine.correlations)} correlations, {len(engine.skipped)} skipped "
-          f"({load_s:.1f} s)", file=sys.stderr)
-    from .state import MemoryStateStore
-
-    state = MemoryStateStore()
+    if args.no_anomaly:
+        det.anomalies = []
+    print(f"rules: {engine.rules_loaded} Sigma ({'deployed set' if not args.rules else 'given'}), "
+          f"{len(engine.correlations)} correlations, {len(engine.skipped)} skipped; anomaly detectors: "
+          f"{', '.join(d.id.removeprefix('ci-anomaly-') for d in det.anomalies) or 'off'} "
+          f"({time.perf_counter() - t0:.1f} s)", file=sys.stderr)
     for path, reason in engine.skipped[: args.show_skipped]:
         print(f"  skipped {path}: {reason}", file=sys.stderr)
     files = input_files(args.input)
     tty = sys.stderr.isatty() and not args.quiet
-    events = errors = unreadable = 0
     merged: dict = {}
-    started = time.perf_counter()
+    inputs: dict[str, InputStats] = {}
+    started, events, batch = time.perf_counter(), 0, []
+
+    def flush() -> None:
+        found, _ = det.process(batch)
+        for alert in found:
+            alert.origin = "cli"
+            merge_into(merged, alert)
+        batch.clear()
+
     for n, path in enumerate(files, 1):
-        try:
-            for ev in read_events(path, args.format):
-                if isinstance(ev, ParseError):
-                    errors += 1
-                    continue
-                events += 1
-                for alert in engine.match(ev, state):
-                    alert.origin = "cli"
-                    merge_into(merged, alert)  # type: ignore[arg-type]
-                if tty and events % 5000 == 0:
+        for stats, item in read_input(path, None if args.format == "auto" else args.format):
+            inputs[stats.name] = stats
+            if item is None or isinstance(item, NotEvent):
+                continue
+            batch.append(item)
+            events += 1
+            if len(batch) >= 2000:
+                flush()
+                if tty:
                     _progress(n - 1, len(files), events, started)
-        except (OSError, EOFError, ValueError) as exc:
-            unreadable += 1
-            print(f"\nerror: cannot read {path}: {exc}", file=sys.stderr)
+    flush()
     if tty:
         _progress(len(files), len(files), events, started)
         sys.stderr.write("\n")
     with (contextlib.nullcontext(sys.stdout.buffer) if args.output == "-" else open(args.output, "wb")) as out:
         for alert in merged.values():
             out.write(orjson.dumps(alert.to_dict()) + b"\n")  # type: ignore[attr-defined]
-    secs = time.perf_counter() - started
-    by_rule = Counter((a.title, a.severity) for a in merged.values())  # type: ignore[attr-defined]
-    print(f"\n{len(files)} files ({unreadable} unreadable), {events:,} events, {errors:,} parse errors, "
-          f"{len(merged)} alerts in {secs:.1f} s ({events / max(secs, 1e-6):,.0f} events/s)", file=sys.stderr)
+    _summary(list(inputs.values()), merged, time.perf_counter() - started, args.show_errors)
+    return 0 if all(s.clean for s in inputs.values()) else 1
+
+
+def _summary(inputs: list[InputStats], merged: dict, secs: float, show_errors: int) -> None:
+    err = sys.stderr
+    tot = InputStats("total")
+    print(f"\n{'records':>9} {'events':>9} {'errors':>7} {'skipped':>8}  input", file=err)
+    for s in inputs:
+        skipped = sum(s.skipped.values())
+        for k in ("records", "events", "errors"):
+            setattr(tot, k, getattr(tot, k) + getattr(s, k))
+        tot.skipped.update(s.skipped)
+        note = f"  ({s.problem})" if s.problem else ""
+        print(f"{s.records:>9,} {s.events:>9,} {s.errors:>7,} {skipped:>8,}  {s.name}{note}", file=err)
+        for e in s.error_samples[:show_errors]:
+            print(f"{'':>37}error: {e.reason[:150]}: {e.raw[:100]!r}", file=err)
+    unreadable = sum(1 for s in inputs if s.problem)
+    print(f"{tot.records:>9,} {tot.events:>9,} {tot.errors:>7,} {sum(tot.skipped.values()):>8,}  total: "
+          f"{len(inputs)} inputs ({unreadable} unreadable or cut short)", file=err)
+    for reason, count in tot.skipped.most_common(5):
+        print(f"{'':>11}skipped {count:,}: {reason}", file=err)
+    print(f"{len(merged)} alerts in {secs:.1f} s ({tot.events / max(secs, 1e-6):,.0f} events/s)", file=err)
+    by_rule = Counter((a.title, a.severity) for a in merged.values())
     if by_rule:
-        print(f"{'alerts':>6}  {'severity':<8}  rule", file=sys.stderr)
+        print(f"{'alerts':>6}  {'severity':<8}  rule", file=err)
         for (title, sev), count in by_rule.most_common(25):
-            print(f"{count:>6}  {sev:<8}  {title}", file=sys.stderr)
-    return 1 if unreadable and not events else 0
+            print(f"{count:>6}  {sev:<8}  {title}", file=err)
 
 
 ARTIFACT_SUFFIX = ".rules.pickle"
@@ -121,13 +156,18 @@ def run_tests(args: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m detectors")
     sub = p.add_subparsers(dest="command", required=True)
-    s = sub.add_parser("scan", help="scan log files with Sigma rules")
-    s.add_argument("--rules", nargs="+", required=True,
-                   help=f"Sigma rule files or folders (a SigmaHQ checkout), or one compiled *{ARTIFACT_SUFFIX}")
+    s = sub.add_parser("scan", help="scan log files with the stream's detection (Sigma, correlations, anomalies)",
+                       epilog="exit status: 0 clean; 1 an input was unreadable, cut short or had records that did "
+                              "not parse; 2 usage")
+    s.add_argument("--rules", nargs="+", default=None,
+                   help=f"Sigma rule files or folders (a SigmaHQ checkout), or one compiled *{ARTIFACT_SUFFIX} "
+                        "(default: the rules the deployed stream runs)")
     s.add_argument("--input", nargs="+", required=True, help="log files or folders (.gz and .zip accepted)")
     s.add_argument("--output", default="-", help="alerts as JSON lines (default: stdout)")
     s.add_argument("--format", choices=FORMATS, default="auto")
+    s.add_argument("--no-anomaly", action="store_true", help="Sigma rules only: no anomaly detectors")
     s.add_argument("--show-skipped", type=int, default=0, metavar="N", help="list the first N skipped rules")
+    s.add_argument("--show-errors", type=int, default=3, metavar="N", help="show N parse errors per input (3)")
     s.add_argument("--quiet", action="store_true", help="no progress bar")
     c = sub.add_parser("compile", help="compile Sigma rules into an artifact that loads without YAML or pySigma")
     c.add_argument("--rules", nargs="+", required=True)

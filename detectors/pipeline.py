@@ -6,7 +6,7 @@ from typing import Any, Iterable
 
 from .alerts import Alert, merge_into
 from .anomaly import build_detectors
-from .parsers import ParseError
+from .parsers import NotEvent, ParseError
 from .rule_tests import RULES_DIR
 from .state import MemoryStateStore, StateStore
 
@@ -27,8 +27,9 @@ class Detector:
         errors: list[ParseError] = []
         state, match, observers = self.state, self.sigma.match, [d.observe for d in self.anomalies]
         for ev in events:
-            if isinstance(ev, ParseError):
-                errors.append(ev)
+            if isinstance(ev, NotEvent):
+                if isinstance(ev, ParseError):
+                    errors.append(ev)
                 continue
             found = match(ev, state)
             for observe in observers:

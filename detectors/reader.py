@@ -1,13 +1,63 @@
-"""Read log files for scans: plain, gzip or zip (OTRF datasets), JSON documents or one record per line."""
+"""Read log inputs for scans with every record accounted for: plain, gzip or zip (by content, not name), EVTX.
+
+Each input (a file, or a member of a zip) gets an :class:`InputStats`: ``records = events + errors + skipped``,
+and ``problem`` says why reading stopped early (a truncated gzip, a corrupt zip member, an unreadable file).
+The format is chosen per record: a JSON document may follow syslog lines, a pretty-printed document spans lines,
+and a document of any size (a 50 MB CloudTrail object on one line) is streamed record by record.
+"""
 from __future__ import annotations
 
 import gzip
 import io
+import os
+import stat
+import tempfile
 import zipfile
+import zlib
+from collections import Counter
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator
+from typing import IO, Iterator
 
-from .parsers import Event, ParseError, parse_json_documents, parse_line
+import orjson
+
+from .parsers import MAX_LINE, Event, NotEvent, ParseError, Skipped, Stream
+from .parsers.jsonstream import Boundary, stream_document
+
+CHUNK = 1 << 16
+GZIP_MAGIC, ZIP_MAGIC, EVTX_MAGIC = b"\x1f\x8b", b"PK\x03\x04", b"ElfFile\x00"
+READ_ERRORS = (OSError, EOFError, zlib.error, zipfile.BadZipFile, gzip.BadGzipFile)
+
+
+@dataclass
+class InputStats:
+    name: str
+    records: int = 0
+    events: int = 0
+    errors: int = 0
+    skipped: Counter = field(default_factory=Counter)
+    problem: str | None = None  # why the input could not be read to its end
+    error_samples: list[ParseError] = field(default_factory=list)
+
+    def count(self, item: Event | NotEvent) -> None:
+        self.records += 1
+        if isinstance(item, ParseError):
+            self.errors += 1
+            if len(self.error_samples) < 20:
+                self.error_samples.append(item)
+        elif isinstance(item, Skipped):
+            self.skipped[item.reason] += 1
+        else:
+            self.events += 1
+
+    @property
+    def clean(self) -> bool:
+        return self.problem is None and self.errors == 0
+
+    def to_dict(self) -> dict:
+        return {"input": self.name, "records": self.records, "events": self.events, "errors": self.errors,
+                "skipped": sum(self.skipped.values()), "skipped_reasons": dict(self.skipped),
+                "problem": self.problem}
 
 
 def input_files(paths: list[str]) -> list[Path]:
@@ -20,26 +70,223 @@ def input_files(paths: list[str]) -> list[Path]:
     return out
 
 
-def _streams(path: Path) -> Iterator[tuple[str, io.TextIOBase]]:
-    if path.suffix == ".zip":
-        with zipfile.ZipFile(path) as zf:
-            for name in zf.namelist():
-                if not name.endswith("/"):
-                    yield f"{path}:{name}", io.TextIOWrapper(zf.open(name), encoding="utf-8", errors="replace")
+class Source:
+    """A binary stream read in chunks, with lines capped at ``MAX_LINE`` and bytes that can be pushed back."""
+
+    def __init__(self, raw: IO[bytes]) -> None:
+        self.raw, self.buf, self.eof = raw, b"", False
+
+    def more(self) -> bytes:
+        if self.buf:
+            out, self.buf = self.buf, b""
+            return out
+        if self.eof:
+            return b""
+        data = self.raw.read(CHUNK)
+        if not data:
+            self.eof = True
+        return data
+
+    def unread(self, data: bytes) -> None:
+        if data:
+            self.buf = data + self.buf
+
+    def line(self) -> tuple[bytes, bool]:
+        """The next line (without its newline) and whether it was complete (False: over ``MAX_LINE``)."""
+        while True:
+            i = self.buf.find(b"\n")
+            if i >= 0:
+                out, self.buf = self.buf[:i], self.buf[i + 1:]
+                return out, True
+            if len(self.buf) > MAX_LINE:
+                return self.buf, False
+            data = b"" if self.eof else self.raw.read(CHUNK)
+            if not data:
+                self.eof = True
+                out, self.buf = self.buf, b""
+                return out, True
+            self.buf += data
+
+    def skip_line(self) -> None:
+        self.buf = b""
+        while True:
+            data = self.more()
+            if not data:
+                return
+            i = data.find(b"\n")
+            if i >= 0:
+                self.unread(data[i + 1:])
+                return
+
+
+def read_stream(raw: IO[bytes], stream: Stream, stats: InputStats | None = None) -> Iterator[Event | NotEvent]:
+    """Every record of one byte stream, each counted in ``stats``; read errors propagate to the caller."""
+    src, json_ok = Source(raw), stream.fmt in (None, "json")
+    first = True
+    while True:
+        line, complete = src.line()
+        if not line and complete and src.eof and not src.buf:
+            return
+        if first:
+            line, first = line.removeprefix(b"\xef\xbb\xbf"), False
+        head = line.lstrip()[:1]
+        if json_ok and head in (b"{", b"["):
+            items = _json_record(line, complete, src, stream)
+        elif not complete:
+            src.skip_line()
+            items = [ParseError(line[:1000].decode("utf-8", "replace"),
+                                f"record over {MAX_LINE} bytes (the limit per record)", stream.fmt, stream.device)]
+        elif not line.strip():
+            continue
+        else:
+            items = stream.line(line.decode("utf-8", "replace"))
+        for item in items:
+            if stats is not None:
+                stats.count(item)
+            yield item
+
+
+def _json_record(line: bytes, complete: bool, src: Source, stream: Stream) -> list[Event | NotEvent]:
+    text = line.strip()
+    if complete:
+        try:
+            doc = orjson.loads(text)
+        except orjson.JSONDecodeError as exc:
+            bound = Boundary()
+            if bound.feed(text) >= 0 or not bound.started:  # a whole line that is broken JSON
+                return [ParseError(text[:100_000].decode("utf-8", "replace"), f"invalid JSON: {exc}", "json",
+                                   stream.device)]
+        else:
+            raw = text.decode("utf-8", "replace")
+            docs = doc if isinstance(doc, list) else [doc]
+            out: list[Event | NotEvent] = []
+            for d in docs:
+                out += stream.doc(d, raw if len(docs) == 1 else orjson.dumps(d).decode())
+            return out or [Skipped(raw[:1000], "empty JSON array")]
+    # a document spanning lines, or one line too long to hold: stream it
+    out = []
+    pending = line + b"\n" if complete else line
+    for kind, value in stream_document(pending, src.more, MAX_LINE):
+        if kind == "record":
+            out += stream.doc(value, orjson.dumps(value).decode()[:100_000] if isinstance(value, dict) else str(value))
+        elif kind == "empty":
+            out.append(Skipped(pending[:1000].decode("utf-8", "replace"), "JSON document with no records"))
+        elif kind == "end":
+            src.unread(value)
+        else:
+            reason, head, rest = value
+            out.append(ParseError(head, reason, "json", stream.device))
+            src.unread(rest)
+    return out
+
+
+def read_bytes(data: bytes, stream: Stream) -> Iterator[Event | NotEvent]:
+    yield from read_stream(io.BytesIO(data), stream)
+
+
+def _regular(path: Path) -> str | None:
+    try:
+        mode = os.stat(path).st_mode
+    except OSError as exc:
+        return f"cannot read: {exc.strerror or exc}"
+    if not stat.S_ISREG(mode):
+        kind = "a FIFO" if stat.S_ISFIFO(mode) else "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) else \
+            "a socket" if stat.S_ISSOCK(mode) else "not a regular file"
+        return f"refused: {kind} (give a regular file)"
+    return None
+
+
+def read_input(path: Path, fmt: str | None = None, device: str | None = None
+               ) -> Iterator[tuple[InputStats, Event | NotEvent | None]]:
+    """``(stats, item)`` for every record of a file (each zip member has its own stats); when reading fails,
+    ``(stats, None)`` with ``stats.problem`` set, after the records that could be read."""
+    stats = InputStats(str(path))
+    problem = _regular(path)
+    if problem:
+        stats.problem = problem
+        yield stats, None
         return
-    raw = gzip.open(path, "rb") if path.suffix == ".gz" else open(path, "rb")
-    yield str(path), io.TextIOWrapper(raw, encoding="utf-8", errors="replace")
+    ref = path.stat().st_mtime
+    try:
+        with open(path, "rb") as fh:
+            magic = fh.read(8)
+            fh.seek(0)
+            if magic.startswith(ZIP_MAGIC):
+                yield from _zip(path, fh, fmt, device, ref)
+                return
+            if magic.startswith(EVTX_MAGIC):
+                yield from _evtx(fh, stats, device)
+                return
+            raw: IO[bytes] = gzip.GzipFile(fileobj=fh) if magic.startswith(GZIP_MAGIC) else fh
+            yield from _records(raw, stats, fmt, device, ref)
+    except READ_ERRORS as exc:
+        stats.problem = _why(exc, stats)
+        yield stats, None
 
 
-def read_events(path: Path, fmt: str | None = None) -> Iterator[Event | ParseError]:
-    """Events of one file; a pretty-printed JSON file is read as documents, anything else line by line."""
-    for _name, stream in _streams(path):
-        with stream:
-            first = stream.readline()
-            if fmt in (None, "auto", "json") and first.strip() in ("{", "[") or first.rstrip().endswith(("{", "[")):
-                yield from parse_json_documents(first + stream.read())
+def _records(raw: IO[bytes], stats: InputStats, fmt: str | None, device: str | None, ref: float
+             ) -> Iterator[tuple[InputStats, Event | NotEvent | None]]:
+    head = raw.peek(8)[:8] if hasattr(raw, "peek") else b""
+    if head.startswith(EVTX_MAGIC):  # a gzipped EVTX file
+        with tempfile.TemporaryFile() as tmp:
+            while chunk := raw.read(CHUNK):
+                tmp.write(chunk)
+            tmp.seek(0)
+            yield from _evtx(tmp, stats, device)
+        return
+    stream = Stream(fmt, device, None)
+    stream.ctx["ref_time"] = ref
+    for item in read_stream(raw, stream, stats):
+        yield stats, item
+
+
+def _zip(path: Path, fh: IO[bytes], fmt: str | None, device: str | None, ref: float
+         ) -> Iterator[tuple[InputStats, Event | NotEvent | None]]:
+    with zipfile.ZipFile(fh) as zf:
+        for info in zf.infolist():
+            if info.is_dir():
                 continue
-            for line in ([first] if first else []):
-                yield from parse_line(line, fmt)
-            for line in stream:
-                yield from parse_line(line, fmt)
+            stats = InputStats(f"{path}:{info.filename}")
+            try:
+                with zf.open(info) as member:
+                    raw: IO[bytes] = io.BufferedReader(member)  # type: ignore[arg-type]
+                    if raw.peek(2)[:2] == GZIP_MAGIC:
+                        raw = gzip.GzipFile(fileobj=raw)  # type: ignore[assignment]
+                    yield from _records(raw, stats, fmt, device, ref)
+            except (*READ_ERRORS, RuntimeError) as exc:  # RuntimeError: an encrypted member
+                stats.problem = _why(exc, stats)
+                yield stats, None
+
+
+def _evtx(fh: IO[bytes], stats: InputStats, device: str | None
+          ) -> Iterator[tuple[InputStats, Event | NotEvent | None]]:
+    from .parsers import evtx_file
+
+    stream = Stream(None, device, None)
+    for kind, *rest in evtx_file.read_evtx(fh):
+        if kind == "ok":
+            items = stream.doc(rest[0], orjson.dumps(rest[0]).decode()[:100_000])
+        else:
+            items = [ParseError(str(rest[0])[:1000], str(rest[1]), "evtx", device)]
+        for item in items:
+            stats.count(item)
+            yield stats, item
+
+
+def _why(exc: BaseException, stats: InputStats) -> str:
+    if isinstance(exc, EOFError):
+        return f"truncated compressed data after {stats.records} records: {exc}"
+    if isinstance(exc, (zlib.error, gzip.BadGzipFile)):
+        return f"corrupt compressed data after {stats.records} records: {exc}"
+    if isinstance(exc, zipfile.BadZipFile):
+        return f"corrupt zip: {exc}"
+    return f"cannot read after {stats.records} records: {exc}"
+
+
+def read_events(path: Path, fmt: str | None = None) -> Iterator[Event | NotEvent]:
+    """Records of one file, without the accounting (a read failure becomes one ParseError)."""
+    for stats, item in read_input(path, fmt):
+        if item is None:
+            yield ParseError(stats.name, stats.problem or "unreadable", fmt)
+        else:
+            yield item

@@ -150,7 +150,7 @@ def _response(records: list[dict[str, Any]], tel: Telemetry, plog: Any, reason: 
 
 
 def _commit_chunk(chunk: list[dict[str, Any]], tel: Telemetry) -> None:
-    from detectors.parsers import ParseError, parse_record
+    from detectors.parsers import NotEvent, ParseError, Skipped, parse_record
 
     db = get_db()
     state = DbStateStore(db)
@@ -172,7 +172,10 @@ def _commit_chunk(chunk: list[dict[str, Any]], tel: Telemetry) -> None:
                              f" ({len(bad)} of {len(parsed)} lines)", {**r, "text": "\n".join(b.raw for b in bad)})
                     tel.count("ParseErrors", len(bad))
                     tel.count("RecordsToDLQ", 1)
-                events += [_sane_time(p, r["arrival"]) for p in parsed if not isinstance(p, ParseError)]
+                skipped = sum(isinstance(p, Skipped) for p in parsed)
+                if skipped:
+                    tel.count("RecordsSkipped", skipped)
+                events += [_sane_time(p, r["arrival"]) for p in parsed if not isinstance(p, NotEvent)]
             det.state = state
             found, _ = det.process(events)
             created = alerts.store(found, suppressions.active())

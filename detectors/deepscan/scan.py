@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any, Iterable
 
 from ..alerts import Alert, merge_into
-from ..parsers import ParseError, parse_record
+from ..parsers import ParseError, Skipped, parse_record
 from .beaconing import Beaconing
 from .firstseen import LongFirstSeen
 from .indicators import IndicatorSweep
@@ -63,6 +63,9 @@ class ArchiveScan:
                     self.stats["parse_errors"] += 1
                     if len(self.errors) < 100:
                         self.errors.append(ev)
+                    continue
+                if isinstance(ev, Skipped):
+                    self.stats["skipped"] += 1
                     continue
                 if self.sources and not self._wanted(ev):
                     self.stats["skipped"] += 1

@@ -1,109 +1,192 @@
-"""Parse device records into normalized events: auto-detected per record, never raising out of a batch.
+"""Parse device records into normalized events: the format is recognised per record, never per file.
 
-``parse_line`` returns a list (a CloudTrail file holds many records); a bad line yields a :class:`ParseError`
-carrying its raw text and the reason, so nothing disappears.
+A :class:`Stream` is the parsing state of one input (a file, a zip member, an archive object, a Kinesis record):
+header-driven formats (Zeek TSV, W3C) keep their field lists there. Every record comes back as events, a
+:class:`ParseError` (raw text and reason) or a :class:`Skipped` (a header line, with the reason), so nothing
+disappears. ``fmt`` forces one format for every record.
 """
 from __future__ import annotations
+
+import re
+from typing import Any
 
 import orjson
 
 from . import access, cef, jsonfmt, syslog
-from .common import Event, ParseError, finish
+from .common import Event, NotEvent, ParseError, Skipped, finish
+from .registry import BODY_FORMATS, HEADER_FORMATS, LINE_FORMATS, forced
 
-_MONTHS = frozenset(("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"))
-FORMATS = ("auto", "json", "syslog", "cef", "access", "auditd")
 MAX_LINE = 1024 * 1024
+FORMATS = ("auto", "json", "syslog", "cef", "access", "auditd", *sorted({n for n, *_ in LINE_FORMATS + HEADER_FORMATS
+                                                                           + BODY_FORMATS}))
+PRI = re.compile(r"^<(\d{1,3})>")
 
-__all__ = ["Event", "ParseError", "parse_line", "parse_record", "parse_json_documents", "FORMATS"]
-
-
-def parse_line(text: str, fmt: str | None = None, device: str | None = None,
-               received: float | None = None) -> list[Event | ParseError]:
-    if not isinstance(text, str):
-        text = text.decode("utf-8", "replace")
-    line = text.strip()
-    if not line:
-        return []
-    if len(line) > MAX_LINE:
-        return [ParseError(line[:1000], f"record of {len(line)} characters exceeds {MAX_LINE}", fmt, device)]
-    fmt = None if fmt in (None, "auto") else fmt
-    try:
-        return _dispatch(line, fmt, device, received)
-    except Exception as exc:  # a parser bug must not lose the record either
-        return [ParseError(line, f"{type(exc).__name__}: {exc}", fmt, device)]
+__all__ = ["Event", "ParseError", "Skipped", "NotEvent", "Stream", "parse_line", "parse_record",
+           "parse_json_documents", "FORMATS", "MAX_LINE"]
 
 
-def _dispatch(line: str, fmt: str | None, device: str | None, received: float | None) -> list[Event | ParseError]:
-    first = line[0]
-    if fmt == "json" or (fmt is None and first in "{["):
+class Stream:
+    def __init__(self, fmt: str | None = None, device: str | None = None, received: float | None = None) -> None:
+        self.fmt = None if fmt in (None, "auto") else fmt
+        if self.fmt is not None and self.fmt not in FORMATS:
+            raise ValueError(f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}")
+        self.device, self.received = device, received
+        self.ctx: dict[str, Any] = {}
+
+    def line(self, text: str | bytes) -> list[Event | NotEvent]:
+        if not isinstance(text, str):
+            text = text.decode("utf-8", "replace")
+        line = text.strip()
+        if not line:
+            return []
+        if len(line) > MAX_LINE:
+            return [ParseError(line[:1000], f"record of {len(line)} characters exceeds {MAX_LINE}", self.fmt,
+                               self.device)]
+        try:
+            return self._dispatch(line)
+        except Exception as exc:  # a parser bug must not lose the record either
+            return [ParseError(line[:100_000], f"{type(exc).__name__}: {exc}", self.fmt, self.device)]
+
+    def doc(self, doc: Any, raw: str) -> list[Event | NotEvent]:
+        """One decoded JSON value (a line, a streamed document, an array element)."""
+        if not isinstance(doc, dict):
+            return [ParseError(raw[:1000], "JSON value is not an object", "json", self.device)]
+        try:
+            kind, events = jsonfmt.from_doc(doc)
+        except Exception as exc:
+            return [ParseError(raw[:100_000], f"{type(exc).__name__}: {exc}", "json", self.device)]
+        if not events:
+            return [Skipped(raw[:1000], f"{kind} document with no records")]
+        return [finish(e, kind, raw, self.device, self.received) for e in events]
+
+    def _done(self, ev: Event | None, kind: str, line: str) -> list[Event | NotEvent] | None:
+        return None if ev is None else [finish(ev, kind, line, self.device, self.received)]
+
+    def _dispatch(self, line: str) -> list[Event | NotEvent]:
+        fmt = self.fmt
+        if fmt is not None and fmt not in ("json", "syslog", "cef", "access", "auditd"):
+            return self._forced(line, fmt)
+        first = line[0]
+        if fmt == "json" or (fmt is None and first in "{["):
+            return self._json(line)
+        if first == "#" and fmt is None:
+            for name, header, _ in HEADER_FORMATS:
+                if header(line, self.ctx):
+                    return [Skipped(line[:1000], f"{name} header line")]
+            return [Skipped(line[:1000], "comment line")]
+        if fmt is None:
+            for name, _, parse in HEADER_FORMATS:  # an input whose header named a format: its lines first
+                if name in self.ctx:
+                    ev = parse(line, self.ctx)
+                    if ev is not None:
+                        return self._done(ev, name, line)  # type: ignore[return-value]
+        if fmt == "cef" or (fmt is None and "CEF:" in line[:200]):
+            ev = cef.parse(line)
+            return [finish(ev, "cef", line, self.device, self.received) if ev else
+                    ParseError(line, "not a valid CEF record", "cef", self.device)]
+        if fmt in (None, "auditd") and line.startswith("type="):
+            ev = syslog.parse_audit(line)
+            if ev:
+                return self._done(ev, "auditd", line)  # type: ignore[return-value]
+        if fmt is None:
+            for name, sniff, parse in LINE_FORMATS:
+                if sniff(line):
+                    got = self._done(parse(line), name, line)
+                    if got:
+                        return got
+        looks_syslog = first == "<" or syslog.looks_like_header(line)
+        if fmt in (None, "access") and not looks_syslog and (first.isalnum() or first in ":["):
+            ev = access.parse(line)
+            if ev:
+                return self._done(ev, "access", line)  # type: ignore[return-value]
+            if fmt == "access":
+                return [ParseError(line, "not a combined/common access log line", "access", self.device)]
+        if fmt in (None, "syslog"):
+            got = self._syslog(line)
+            if got:
+                return got
+            return [ParseError(line, "unrecognised format (no parser recognises this line)", fmt, self.device)]
+        return [ParseError(line, f"not a valid {fmt} record", fmt, self.device)]
+
+    def _json(self, line: str) -> list[Event | NotEvent]:
         try:
             doc = orjson.loads(line)
         except orjson.JSONDecodeError as exc:
-            return [ParseError(line, f"invalid JSON: {exc}", "json", device)]
-        docs = doc if isinstance(doc, list) else [doc]
-        out: list[Event | ParseError] = []
-        for d in docs:
-            if not isinstance(d, dict):
-                out.append(ParseError(line, "JSON value is not an object", "json", device))
-                continue
-            kind, events = jsonfmt.from_doc(d)
-            out += [finish(e, kind, line, device, received) for e in events]
-        return out
-    if fmt == "cef" or (fmt is None and "CEF:" in line[:200]):
-        ev = cef.parse(line)
-        return [finish(ev, "cef", line, device, received) if ev else ParseError(line, "not a valid CEF record", "cef",
-                                                                                  device)]
-    if fmt in (None, "auditd") and line.startswith("type="):
-        ev = syslog.parse_audit(line)
-        if ev:
-            return [finish(ev, "auditd", line, device, received)]
-    looks_syslog = first == "<" or line[:3] in _MONTHS
-    if fmt in (None, "access") and first.isalnum() and not looks_syslog:
-        ev = access.parse(line)
-        if ev:
-            return [finish(ev, "access", line, device, received)]
-        if fmt == "access":
-            return [ParseError(line, "not a combined/common access log line", "access", device)]
-    if fmt in (None, "syslog"):
-        ev = syslog.parse(line)
-        if ev:
-            kind = "syslog5424" if ev.pop("_syslog") == "5424" else "syslog3164"
-            return [finish(ev, kind, line, device, received)]
-        return [ParseError(line, "unrecognised format (not JSON, CEF, access log or syslog)", fmt, device)]
-    return [ParseError(line, f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}", fmt, device)]
-
-
-def parse_record(data: bytes, fmt: str | None = None, device: str | None = None,
-                 received: float | None = None) -> list[Event | ParseError]:
-    """A Kinesis record: one line or several separated by newlines."""
-    text = data.decode("utf-8", "replace") if isinstance(data, (bytes, bytearray)) else data
-    out: list[Event | ParseError] = []
-    for line in text.split("\n"):
-        if line.strip():
-            out += parse_line(line, fmt, device, received)
-    return out
-
-
-def parse_json_documents(text: str, device: str | None = None) -> list[Event | ParseError]:
-    """A file of one or more (possibly pretty-printed) JSON documents, as EVTX exporters write them."""
-    import json
-
-    decoder, pos, out = json.JSONDecoder(), 0, []
-    while True:
-        while pos < len(text) and text[pos].isspace():
-            pos += 1
-        if pos >= len(text):
-            return out
-        try:
-            doc, end = decoder.raw_decode(text, pos)
-        except ValueError as exc:
-            out.append(ParseError(text[pos:pos + 1000], f"invalid JSON: {exc}", "json", device))
-            return out
-        raw = text[pos:end]
-        pos = end
+            return [ParseError(line, f"invalid JSON: {exc}", "json", self.device)]
+        out: list[Event | NotEvent] = []
         for d in doc if isinstance(doc, list) else [doc]:
-            if not isinstance(d, dict):
-                out.append(ParseError(raw[:1000], "JSON value is not an object", "json", device))
-                continue
-            kind, events = jsonfmt.from_doc(d)
-            out += [finish(e, kind, raw, device, None) for e in events]
+            out += self.doc(d, line)
+        if not out:
+            out.append(Skipped(line[:1000], "empty JSON array"))
+        return out
+
+    def _syslog(self, line: str) -> list[Event | NotEvent] | None:
+        ev = syslog.parse(line, self.ctx.get("ref_time") or self.received)
+        if ev is None:
+            m = PRI.match(line)
+            body = line[m.end():] if m else line
+            for name, sniff, parse in BODY_FORMATS + LINE_FORMATS:  # a device format behind a bare <PRI>
+                if body and sniff(body):
+                    got = parse(body)
+                    if got is not None:
+                        if m:
+                            got.setdefault("log.syslog.priority", int(m.group(1)))
+                        return self._done(got, name, line)
+            return None
+        kind = "syslog5424" if ev.pop("_syslog") == "5424" else "syslog3164"
+        body = ev.get("message") or ""
+        if not ev.get("_program_known"):
+            tagged = f"{ev.get('process.name') or ''}: {body}" if ev.get("process.name") else body
+            for name, sniff, parse in BODY_FORMATS:
+                for text in (tagged, body) if tagged != body else (body,):
+                    if text and sniff(text):
+                        sub = parse(text)
+                        if sub is not None:
+                            return self._done(syslog.wrap(ev, sub), name, line)
+        ev.pop("_program_known", None)
+        return self._done(ev, kind, line)
+
+    def _forced(self, line: str, fmt: str) -> list[Event | NotEvent]:
+        spec = forced(fmt)
+        if spec is not None:
+            kind, parse, shape = spec
+            if shape == "header":
+                if line.startswith("#"):
+                    return [Skipped(line[:1000], f"{fmt} header line")] if parse[0](line, self.ctx) else \
+                        [Skipped(line[:1000], "comment line")]
+                ev = parse[1](line, self.ctx)
+            else:
+                ev = parse(line)
+                if ev is None:
+                    hdr = syslog.parse(line, self.ctx.get("ref_time") or self.received)
+                    if hdr is not None and hdr.get("message"):
+                        body = hdr["message"]
+                        sub = parse(f"{hdr.get('process.name')}: {body}") or parse(body)
+                        ev = syslog.wrap(hdr, sub) if sub is not None else None
+            if ev is not None:
+                return self._done(ev, kind, line)  # type: ignore[return-value]
+        return [ParseError(line, f"not a valid {fmt} record", fmt, self.device)]
+
+
+def parse_line(text: str | bytes, fmt: str | None = None, device: str | None = None,
+               received: float | None = None) -> list[Event | NotEvent]:
+    """One line on its own (no header context): events, or a ParseError / Skipped."""
+    return Stream(fmt, device, received).line(text)
+
+
+def parse_record(data: bytes | str, fmt: str | None = None, device: str | None = None,
+                 received: float | None = None) -> list[Event | NotEvent]:
+    """A Kinesis record or archived record: one line, several lines, or JSON documents spanning lines."""
+    text = data.decode("utf-8", "replace") if isinstance(data, (bytes, bytearray)) else data
+    if "\n" not in text.strip():
+        return Stream(fmt, device, received).line(text)
+    from ..reader import read_bytes
+
+    return list(read_bytes(text.encode("utf-8"), Stream(fmt, device, received)))
+
+
+def parse_json_documents(text: str, device: str | None = None) -> list[Event | NotEvent]:
+    """A text of one or more (possibly pretty-printed) JSON documents, as EVTX exporters write them."""
+    from ..reader import read_bytes
+
+    return list(read_bytes(text.encode("utf-8"), Stream("json", device)))

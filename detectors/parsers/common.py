@@ -10,8 +10,12 @@ from typing import Any
 Event = dict[str, Any]
 
 
+class NotEvent:
+    """What a parser hands back for a record that is not an event: callers test ``isinstance(x, NotEvent)``."""
+
+
 @dataclass
-class ParseError:
+class ParseError(NotEvent):
     """A record that could not be parsed: kept with its raw text and the reason, never dropped."""
     raw: str
     reason: str
@@ -20,6 +24,13 @@ class ParseError:
 
     def to_dict(self) -> dict[str, Any]:
         return {"raw": self.raw, "reason": self.reason, "format": self.format, "device": self.device}
+
+
+@dataclass
+class Skipped(NotEvent):
+    """A record that holds no event by design (a header or comment line, an empty record list), with the reason."""
+    raw: str
+    reason: str
 
 
 def iso_to_epoch(value: Any) -> float | None:

@@ -1,53 +1,92 @@
-"""Syslog RFC 3164 and RFC 5424, with the programs security teams care about parsed into fields."""
+"""Syslog RFC 3164 and RFC 5424, with the programs security teams care about parsed into fields.
+
+Program tags come in the forms real systems write: ``sshd[1]:``, ``sshd(pam_unix)[1]:``, ``prog[1] (sub):``,
+``prog[1] <Info>:``, no pid, an empty host; a line with no tag keeps its message. A BSD timestamp has no year:
+it takes the year that puts it closest before the reference time (arrival, or the file's date), so December
+lines read in January land in December of the year before.
+"""
 from __future__ import annotations
 
+import ipaddress
 import re
 import time
-from functools import lru_cache
 from datetime import datetime, timezone
+from functools import lru_cache
 from typing import Any
 
 from .common import Event, iso_to_epoch
+from .linuxauth import pam, program_fields
 
-RFC5424 = re.compile(r"^<(\d{1,3})>1 (\S+) (\S+) (\S+) (\S+) (\S+) (-|(?:\[.*?\])+) ?(.*)$", re.S)
-RFC3164 = re.compile(r"^(?:<(\d{1,3})>)?([A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d|\d{4}-\d\d-\d\dT\S+) (\S+) "
-                     r"([^\s:\[]+)(?:\[(\d+)\])?: ?(.*)$", re.S)
+RFC5424 = re.compile(r"^<(\d{1,3})>1 (\S+) (\S+) (\S+) (\S+) (\S+) (-|(?:\[(?:[^\]\\]|\\.)*\])+) ?(.*)$", re.S)
+BSD_TS = r"[A-Z][a-z]{2} {1,2}\d{1,2} \d\d:\d\d:\d\d(?:\.\d+)?(?: \d{4}(?= ))?"
+ISO_TS = r"\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:?\d\d)?"
+RFC3164 = re.compile(rf"^(?:<(\d{{1,3}})>)?({BSD_TS}|{ISO_TS}) (\S*) ?"
+                     r"([^\s:\[\(]+)(?:\(([^)\s]*)\))?(?:\[(\d+)\])?(?: \(([^)]*)\)| <(\w+)>)?: ?(.*)$", re.S)
+UNTAGGED = re.compile(rf"^(?:<(\d{{1,3}})>)?({BSD_TS}|{ISO_TS}) (\S+) (.*)$", re.S)
+LOOKS = re.compile(rf"^(?:{BSD_TS}|{ISO_TS}) ")
+SD_PARAM = re.compile(r'(\S+?)="((?:[^"\\]|\\.)*)"')
 MONTHS = {m: i for i, m in enumerate(("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov",
                                       "Dec"), 1)}
-SSHD = [
-    (re.compile(r"^Failed (password|publickey|keyboard-interactive/pam) for (invalid user )?(\S+) from (\S+) port (\d+)"),
-     "ssh_login", "failure"),
-    (re.compile(r"^Accepted (password|publickey|keyboard-interactive/pam) for (\S+) from (\S+) port (\d+)"),
-     "ssh_login", "success"),
-    (re.compile(r"^Invalid user (\S*) from (\S+)(?: port (\d+))?"), "ssh_invalid_user", "failure"),
-]
-SUDO = re.compile(r"^\s*(\S+) : (?:(.*?) ; )?TTY=(\S+) ; PWD=(\S+) ; USER=(\S+) ;(?: COMMAND=(.*))?")
-SU = re.compile(r"^(?:\(to (\S+)\) (\S+) on (\S+)|(FAILED SU|Successful su) .*?for (\S+) by (\S+))")
-PAM = re.compile(r"pam_unix\((\S+)\): authentication failure;.*?(?:rhost=(\S*))?(?:\s+user=(\S+))?\s*$")
-KV = re.compile(r"(\w+)=(\"[^\"]*\"|\S*)")
-FW_KV = re.compile(r"\b(SRC|DST|LEN|PROTO|SPT|DPT)=(\S*)")  # netfilter values are never quoted
+REPEATED = re.compile(r"^(?:last )?message repeated (\d+) times(?:: \[ ?(.*?)\]?)?$", re.S)
 
 
-def parse(text: str) -> Event | None:
+def looks_like_header(line: str) -> bool:
+    return LOOKS.match(line) is not None
+
+
+def parse(text: str, ref: float | None = None) -> Event | None:
     m = RFC5424.match(text)
     if m:
         pri, ts, host, app, procid, msgid, sd, msg = m.groups()
         ev: Event = {"_ts": iso_to_epoch(ts) if ts != "-" else None, "host.name": None if host == "-" else host,
                      "process.name": None if app == "-" else app, "process.pid": None if procid == "-" else procid,
-                     "message": msg.lstrip("\ufeff"), "log.syslog.priority": int(pri), "_syslog": "5424"}
+                     "message": msg.lstrip("\ufeff").strip(), "log.syslog.priority": int(pri), "_syslog": "5424"}
+        if msgid != "-":
+            ev["log.syslog.msgid"] = msgid
         if sd != "-":
             ev["log.syslog.structured_data"] = sd
+            _structured(ev, sd)
     else:
         m = RFC3164.match(text)
-        if not m:
-            return None
-        pri, ts, host, app, pid, msg = m.groups()
-        ev = {"_ts": _bsd_time(ts), "host.name": host, "process.name": app, "process.pid": pid, "message": msg,
-              "_syslog": "3164"}
+        if m:
+            pri, ts, host, app, sub, pid, sub2, level, msg = m.groups()
+            ev = {"_ts": _bsd_time(ts, _ref_day(ref)), "host.name": host or None, "process.name": app,
+                  "process.pid": pid, "message": msg.strip(), "_syslog": "3164"}
+            if sub or sub2:
+                ev["process.title"] = sub or sub2
+            if level:
+                ev["log.level"] = level
+        else:
+            m = UNTAGGED.match(text)
+            if not m:
+                return None
+            pri, ts, host, msg = m.groups()
+            ev = {"_ts": _bsd_time(ts, _ref_day(ref)), "host.name": host, "message": msg.strip(), "_syslog": "3164"}
         if pri:
             ev["log.syslog.priority"] = int(pri)
     _program(ev)
     return ev
+
+
+def wrap(header: Event, inner: Event) -> Event:
+    """A device format carried in syslog: the inner record's fields win; the header says who relayed it."""
+    out = dict(inner)
+    for k in ("log.syslog.priority", "log.syslog.structured_data"):
+        if header.get(k) is not None:
+            out.setdefault(k, header[k])
+    if header.get("host.name"):
+        out.setdefault("observer.hostname", header["host.name"])
+        out.setdefault("host.name", header["host.name"])
+    if out.get("_ts") is None and header.get("_ts") is not None:
+        out["_ts"] = header["_ts"]
+    return out
+
+
+def _structured(ev: Event, sd: str) -> None:
+    for block in re.findall(r"\[((?:[^\]\\]|\\.)*)\]", sd):
+        sdid, _, params = block.partition(" ")
+        for k, v in SD_PARAM.findall(params):
+            ev[f"log.syslog.structured_data.{sdid}.{k}"] = re.sub(r'\\([\]"\\])', r"\1", v)
 
 
 AUDIT_TS = re.compile(r"msg=audit\((\d+(?:\.\d+)?):(\d+)\)")
@@ -65,82 +104,68 @@ def parse_audit(text: str) -> Event | None:
     return ev
 
 
-@lru_cache(maxsize=4096)
-def _bsd_time(ts: str) -> float | None:
+def _ref_day(ref: float | None) -> int:
+    return int((ref if ref is not None else time.time()) // 86400)
+
+
+@lru_cache(maxsize=8192)
+def _bsd_time(ts: str, ref_day: int) -> float | None:
     if ts[0].isdigit():
-        return iso_to_epoch(ts)
+        return iso_to_epoch(ts.replace(" ", "T", 1))
     try:
-        now = datetime.now(timezone.utc)
-        dt = datetime(now.year, MONTHS[ts[:3]], int(ts[4:6]), int(ts[7:9]), int(ts[10:12]), int(ts[13:15]),
-                      tzinfo=timezone.utc)
-        if dt.timestamp() > time.time() + 86400:  # December lines read in January
-            dt = dt.replace(year=now.year - 1)
-        return dt.timestamp()
-    except (KeyError, ValueError):
+        parts = ts.split()
+        hh, mi, ss = parts[2].split(":")
+        sec = float(ss)
+        month, day = MONTHS[parts[0]], int(parts[1])
+        if len(parts) > 3:
+            return datetime(int(parts[3]), month, day, int(hh), int(mi), int(sec), tzinfo=timezone.utc).timestamp() \
+                + sec % 1
+        limit = (ref_day + 1) * 86400 + 86400
+        year = datetime.fromtimestamp(ref_day * 86400, tz=timezone.utc).year
+        for y in (year + 1, year, year - 1):  # the latest year that is not after the reference (plus a day)
+            try:
+                t = datetime(y, month, day, int(hh), int(mi), int(sec), tzinfo=timezone.utc).timestamp()
+            except ValueError:  # 29 February of a year without one
+                continue
+            if t <= limit:
+                return t + sec % 1
+        return None
+    except (KeyError, ValueError, IndexError):
         return None
 
 
 def _program(ev: Event) -> None:
     prog = (ev.get("process.name") or "").lower()
     msg = ev.get("message") or ""
+    rep = REPEATED.match(msg)
+    if rep:  # rsyslog's "message repeated N times: [ msg ]": the repeated record, counted N times
+        ev["event.repeat_count"] = int(rep.group(1))
+        if rep.group(2):
+            msg = ev["message"] = rep.group(2).strip()
     ls: dict[str, Any] = {"product": "linux"}
-    if prog == "sshd":
-        ls["service"] = "sshd"
-        _sshd(ev, msg)
-    elif prog == "sudo":
-        ls["service"] = "sudo"
-        m = SUDO.match(msg)
-        if m:
-            ev.update({"user.name": m.group(1), "event.action": "sudo", "process.working_directory": m.group(4),
-                       "user.target.name": m.group(5), "process.command_line": m.group(6),
-                       "event.outcome": "failure" if m.group(2) else "success"})
-            if m.group(2):
-                ev["error.message"] = m.group(2)
-    elif prog == "su":
-        ls["service"] = "su"
-        m = SU.match(msg)
-        if m:
-            if m.group(1):
-                ev.update({"user.target.name": m.group(1), "user.name": m.group(2), "event.outcome": "success"})
-            else:
-                ev.update({"user.target.name": m.group(5), "user.name": m.group(6),
-                           "event.outcome": "failure" if m.group(4) == "FAILED SU" else "success"})
-            ev["event.action"] = "su"
-    elif prog in ("audispd", "auditd") or msg.startswith("type="):
-        ls["service"] = "auditd"
-        ev.update(_auditd(msg))
-    elif prog == "kernel" and ("SRC=" in msg or "[UFW " in msg):
-        ls = {"product": "linux", "category": "firewall"}
-        _firewall(ev, msg)
-    elif prog == "cron" or prog == "crond":
-        ls["service"] = "cron"
-    if "pam_unix" in msg:
-        m = PAM.search(msg)
-        if m:
-            ev.update({"event.action": "pam_auth", "event.outcome": "failure"})
-            if m.group(2):
-                ev["source.ip"] = m.group(2)
-            if m.group(3):
-                ev["user.name"] = m.group(3)
+    known = program_fields(prog, ev.get("process.title"), msg, ev, ls)
+    if not known:
+        if prog in ("audispd", "auditd") or msg.startswith("type="):
+            ls["service"] = "auditd"
+            ev.update(_auditd(msg))
+            known = True
+        elif "SRC=" in msg and "DST=" in msg:
+            ls = {"product": "linux", "category": "firewall"}
+            netfilter(ev, msg)
+            known = True
+        elif prog in ("cron", "crond"):
+            ls["service"] = "cron"
+            known = True
+    if "pam_" in msg or (ev.get("process.title") or "").startswith("pam_") or "authentication failure" in msg:
+        pam(ev, msg)
+    if rep and ev.get("auth.attempts"):
+        ev["auth.attempts"] = ev["auth.attempts"] * int(rep.group(1))
     ev["_logsource"] = ls
+    ev["_program_known"] = known or prog in ("sshd", "sshd-session", "sudo", "su")
 
 
-def _sshd(ev: Event, msg: str) -> None:
-    for rx, action, outcome in SSHD:
-        m = rx.match(msg)
-        if not m:
-            continue
-        g = m.groups()
-        ev["event.action"], ev["event.outcome"], ev["event.category"] = action, outcome, "authentication"
-        if action == "ssh_login" and outcome == "failure":
-            ev.update({"user.name": g[2], "source.ip": g[3], "source.port": int(g[4]), "auth.method": g[0]})
-            if g[1]:
-                ev["user.invalid"] = True
-        elif action == "ssh_login":
-            ev.update({"user.name": g[1], "source.ip": g[2], "source.port": int(g[3]), "auth.method": g[0]})
-        else:
-            ev.update({"user.name": g[0], "source.ip": g[1], "user.invalid": True})
-        return
+KV = re.compile(r"(\w+)=(\"[^\"]*\"|\S*)")
+FW_KV = re.compile(r"\b(SRC|DST|LEN|PROTO|SPT|DPT|IN|OUT)=(\S*)")  # netfilter values are never quoted
 
 
 def _kv(msg: str) -> dict[str, str]:
@@ -156,17 +181,31 @@ def _auditd(msg: str) -> Event:
         out["process.executable"] = kv["exe"]
     if kv.get("res") or kv.get("success"):
         out["event.outcome"] = "success" if (kv.get("res") or kv.get("success")) in ("success", "yes") else "failure"
-    if kv.get("addr") not in (None, "?"):
-        out["source.ip"] = kv.get("addr")
+    addr = kv.get("addr")
+    if addr not in (None, "?", ""):
+        out["source.ip" if _is_ip(addr) else "source.domain"] = addr
     if kv.get("acct"):
         out["user.name"] = kv["acct"]
     return out
 
 
-def _firewall(ev: Event, msg: str) -> None:
+def _is_ip(value: str) -> bool:
+    try:
+        ipaddress.ip_address(value)
+        return True
+    except ValueError:
+        return False
+
+
+def netfilter(ev: Event, msg: str) -> None:
+    """iptables/ufw/nftables LOG lines (``SRC= DST= PROTO= SPT= DPT=``), in the kernel log or any wrapper."""
     kv = dict(FW_KV.findall(msg))
     ev.update({"source.ip": kv.get("SRC"), "destination.ip": kv.get("DST"), "network.transport": (kv.get("PROTO") or
                "").lower() or None, "network.bytes": int(kv["LEN"]) if kv.get("LEN", "").isdigit() else None})
+    if kv.get("IN"):
+        ev["observer.ingress.interface.name"] = kv["IN"]
+    if kv.get("OUT"):
+        ev["observer.egress.interface.name"] = kv["OUT"]
     if kv.get("SPT", "").isdigit():
         ev["source.port"] = int(kv["SPT"])
     if kv.get("DPT", "").isdigit():

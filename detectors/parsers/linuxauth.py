@@ -1,0 +1,152 @@
+"""Linux authentication messages (sshd, PAM, sudo, su) into ECS fields, with how many attempts each line stands for.
+
+sshd and PAM each write their own account of the same attempt (``Failed password`` and ``pam_unix … authentication
+failure``; ``PAM 2 more authentication failures`` at the end). Every such line carries ``auth.attempts`` and the
+tally it belongs to (``auth.tally``: ``sshd``, ``pam``, ``conn``), and the brute-force detector counts a connection
+(host + pid) as the largest of its tallies, so an attempt is counted once whichever lines the host writes.
+"""
+from __future__ import annotations
+
+import ipaddress
+import re
+from typing import Any
+
+from .common import Event
+
+METHODS = r"(password|publickey|keyboard-interactive/pam|keyboard-interactive|none|hostbased|gssapi-with-mic)"
+SSHD = [
+    (re.compile(rf"^Failed {METHODS} for (invalid user |illegal user )?(.*?) from (\S+) port (\d+)"),
+     "ssh_login", "failure", "sshd"),
+    (re.compile(rf"^Accepted {METHODS} for (\S+) from (\S+) port (\d+)"), "ssh_login", "success", None),
+    (re.compile(r"^(?:Invalid|Illegal) user (.*?) from (\S+)(?: port (\d+))?\s*$"), "ssh_invalid_user", "failure",
+     "conn"),
+    (re.compile(r"^(?:Disconnected from|Connection (?:closed|reset) by) (authenticating|invalid) user (.*?) (\S+) "
+                r"port (\d+)(?: \[preauth\])?\s*$"), "ssh_preauth_close", "failure", "conn"),
+    (re.compile(r"^error: maximum authentication attempts exceeded for (invalid user )?(.*?) from (\S+) port (\d+)"),
+     "ssh_max_attempts", "failure", None),
+    (re.compile(r"^error: PAM: Authentication failure for (?:illegal user |invalid user )?(.*?) from (\S+)"),
+     "ssh_pam_failure", "failure", "pam_sshd"),
+    (re.compile(r"^Unable to negotiate with (\S+) port (\d+): (.*?)(?: \[preauth\])?\s*$"), "ssh_negotiation_failed",
+     "failure", None),
+    (re.compile(r"^(?:Connection (?:closed|reset) by|Disconnected from|Received disconnect from) (\S+) port (\d+)"),
+     "ssh_disconnect", None, None),
+    (re.compile(r"^Connection from (\S+) port (\d+)"), "ssh_connection", None, None),
+]
+PAM_FAIL = re.compile(r"(?:^|: )(?:PAM )?(?:(\d+) more )?authentication failures?;(.*)$")
+PAM_KV = re.compile(r"(\w+)=(\S*)")
+SUDO = re.compile(r"^\s*(\S+) : (?:(.*?) ; )?TTY=(\S+) ; PWD=(\S+) ; USER=(\S+) ;(?: COMMAND=(.*))?")
+SU = re.compile(r"^(?:\(to (\S+)\) (\S+) on (\S+)|(FAILED SU|Successful su) .*?for (\S+) by (\S+))")
+SSH_PROGRAMS = ("sshd", "sshd-session", "sshd-auth")
+
+
+def is_ip(value: str) -> bool:
+    try:
+        ipaddress.ip_address(value)
+        return True
+    except ValueError:
+        return False
+
+
+def set_source(ev: Event, value: str | None) -> None:
+    """An address goes to ``source.ip``, a host name to ``source.domain``."""
+    if value and value not in ("-", "?", "UNKNOWN"):
+        ev["source.ip" if is_ip(value) else "source.domain"] = value
+
+
+def program_fields(prog: str, title: str | None, msg: str, ev: Event, ls: dict[str, Any]) -> bool:
+    """Fields of the programs we know; returns whether ``prog`` is one of them."""
+    if prog in SSH_PROGRAMS:
+        ls["service"] = "sshd"
+        if title != "pam_unix":
+            sshd(ev, msg)
+        return True
+    if prog == "sudo":
+        ls["service"] = "sudo"
+        m = SUDO.match(msg)
+        if m:
+            ev.update({"user.name": m.group(1), "event.action": "sudo", "process.working_directory": m.group(4),
+                       "user.target.name": m.group(5), "process.command_line": m.group(6),
+                       "event.outcome": "failure" if m.group(2) else "success"})
+            if m.group(2):
+                ev["error.message"] = m.group(2)
+        return True
+    if prog == "su":
+        ls["service"] = "su"
+        m = SU.match(msg)
+        if m:
+            if m.group(1):
+                ev.update({"user.target.name": m.group(1), "user.name": m.group(2), "event.outcome": "success"})
+            else:
+                ev.update({"user.target.name": m.group(5), "user.name": m.group(6),
+                           "event.outcome": "failure" if m.group(4) == "FAILED SU" else "success"})
+            ev["event.action"] = "su"
+        return True
+    return False
+
+
+def sshd(ev: Event, msg: str) -> None:
+    for rx, action, outcome, tally in SSHD:
+        m = rx.match(msg)
+        if not m:
+            continue
+        g = m.groups()
+        ev["event.action"] = action
+        if outcome:
+            ev["event.outcome"] = outcome
+        if action in ("ssh_login", "ssh_invalid_user", "ssh_preauth_close", "ssh_max_attempts", "ssh_pam_failure"):
+            ev["event.category"] = "authentication"
+        if tally:
+            ev["auth.attempts"], ev["auth.tally"] = 1, tally
+        if action == "ssh_login" and outcome == "failure":
+            ev.update({"user.name": g[2], "auth.method": g[0]})
+            set_source(ev, g[3])
+            ev["source.port"] = int(g[4])
+            if g[1]:
+                ev["user.invalid"] = True
+        elif action == "ssh_login":
+            ev.update({"user.name": g[1], "auth.method": g[0], "source.port": int(g[3])})
+            set_source(ev, g[2])
+        elif action == "ssh_invalid_user":
+            ev.update({"user.name": g[0], "user.invalid": True})
+            set_source(ev, g[1])
+            if g[2]:
+                ev["source.port"] = int(g[2])
+        elif action == "ssh_preauth_close":
+            ev.update({"user.name": g[1], "source.port": int(g[3])})
+            set_source(ev, g[2])
+            if g[0] == "invalid":
+                ev["user.invalid"] = True
+        elif action == "ssh_max_attempts":
+            ev.update({"user.name": g[1], "source.port": int(g[3])})
+            set_source(ev, g[2])
+            if g[0]:
+                ev["user.invalid"] = True
+        elif action == "ssh_pam_failure":
+            ev["user.name"] = g[0]
+            set_source(ev, g[1])
+        elif action == "ssh_negotiation_failed":
+            set_source(ev, g[0])
+            ev["source.port"] = int(g[1])
+            ev["error.message"] = g[2]
+        else:
+            set_source(ev, g[0])
+            ev["source.port"] = int(g[1])
+        return
+
+
+def pam(ev: Event, msg: str) -> None:
+    """``pam_unix(svc:auth): authentication failure; … rhost= user=`` and ``PAM N more authentication failures``."""
+    m = PAM_FAIL.search(msg)
+    if not m:
+        return
+    kv = dict(PAM_KV.findall(m.group(2)))
+    more = int(m.group(1)) if m.group(1) else 0
+    ev.update({"event.action": "pam_auth", "event.outcome": "failure", "event.category": "authentication",
+               "auth.attempts": more or 1, "auth.tally": "pam"})
+    set_source(ev, kv.get("rhost"))
+    if kv.get("user"):
+        ev["user.name"] = kv["user"]
+    elif kv.get("ruser"):
+        ev["user.name"] = kv["ruser"]
+    if kv.get("tty"):
+        ev["process.tty"] = kv["tty"]
