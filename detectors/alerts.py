@@ -14,6 +14,7 @@ LEVEL_TO_SEVERITY = {
     "critical": "Crítica",
 }
 SEVERITY_RANK = {"Baja": 1, "Media": 2, "Alta": 3, "Crítica": 4}
+MAX_VALUES = 50
 
 
 def fingerprint(rule_id: str, entity: dict[str, Any], bucket: int) -> str:
@@ -53,4 +54,20 @@ def merge_into(merged: dict[str, Alert], alert: Alert, max_samples: int = 5) -> 
     prev.last_seen = max(prev.last_seen, alert.last_seen)
     if len(prev.samples) < max_samples:
         prev.samples += alert.samples[: max_samples - len(prev.samples)]
+    more = alert.explanation.get("values")
+    if more:  # the other users/hosts one alert's events named (an invalid-user sweep lists its users)
+        have = prev.explanation.setdefault("values", {})
+        for k, vals in more.items():
+            cur = have.setdefault(k, [])
+            for v in vals:
+                if v not in cur and len(cur) < MAX_VALUES:
+                    cur.append(v)
+        prev.explanation["summary"] = with_values(prev.explanation.get("summary", ""), have)
     return prev
+
+
+def with_values(summary: str, values: dict[str, list]) -> str:
+    """``Sigma rule 'x' matched — user.name: a, b, c``: what else the alert's events named."""
+    base = summary.split(" — ", 1)[0]
+    listed = "; ".join(f"{k}: {', '.join(map(str, v[:10]))}{'…' if len(v) > 10 else ''}" for k, v in values.items())
+    return f"{base} — {listed}" if listed else base

@@ -153,7 +153,10 @@ def _json_record(line: bytes, complete: bool, src: Source, stream: Stream) -> li
             doc = orjson.loads(text)
         except orjson.JSONDecodeError as exc:
             bound = Boundary()
-            if bound.feed(text) >= 0 or not bound.started:  # a whole line that is broken JSON
+            end = bound.feed(text)
+            if end >= 0 or not bound.started:
+                if text[:1] == b"[" and stream.fmt is None:  # "[Thu Sep 30 …] [error] …": a line of another format
+                    return stream.line(text.decode("utf-8", "replace"))
                 return [ParseError(text[:100_000].decode("utf-8", "replace"), f"invalid JSON: {exc}", "json",
                                    stream.device)]
         else:

@@ -1,4 +1,9 @@
-"""Authentication brute force: failures per source and per user in a window, and a success after them."""
+"""Authentication brute force: failures per source and per user in a window, and a success after them.
+
+An attempt counts once: sshd and PAM lines of one connection (host + pid) carry separate tallies
+(``auth.tally``), and the connection counts as its largest tally; ``auth.attempts`` says how many attempts a
+line stands for (``message repeated 5 times``, ``PAM 4 more authentication failures``).
+"""
 from __future__ import annotations
 
 from ..alerts import Alert
@@ -18,18 +23,23 @@ class BruteForce(AnomalyDetector):
         if event.get("event.category") != "authentication" and event.get("event.action") not in (
                 "ssh_login", "ssh_invalid_user", "pam_auth", "ConsoleLogin", "su"):
             return []
-        now, src, user = float(event.get("_ts") or 0), event.get("source.ip"), event.get("user.name")
+        now, user = float(event.get("_ts") or 0), event.get("user.name")
+        src = event.get("source.ip") or event.get("source.domain")
         out: list[Alert] = []
         if outcome == "failure":
+            weight = self._weight(event, state, now)
+            if weight <= 0:
+                return []
             for kind, value, limit in (("source", src, self.per_source), ("user", user, self.per_user)):
                 if not value:
                     continue
                 key = f"bf:{kind}:{value}"
-                win = window_add(state, key, now, self.window_s, user if kind == "source" else src)
+                win = window_add(state, key, now, self.window_s, user if kind == "source" else src, weight)
                 if win["n"] >= limit and not win["alerted"]:
                     win["alerted"] = True
                     state.put(key, win, now, self.window_s)
-                    field = "source.ip" if kind == "source" else "user.name"
+                    field = ("source.ip" if event.get("source.ip") else "source.domain") if kind == "source" \
+                        else "user.name"
                     targets = ", ".join(list(win["items"])[:5])
                     out.append(self.alert(
                         event, {field: value},
@@ -47,3 +57,22 @@ class BruteForce(AnomalyDetector):
                     observed=win["n"], baseline=0, threshold=self.per_source, level="critical",
                     rule_id=self.id + "-success", title="Successful login after brute force"))
         return out
+
+    def _weight(self, event: dict, state: StateStore, now: float) -> int:
+        """Attempts this line adds: for a tallied line, how far it raises its connection's largest tally."""
+        tally = event.get("auth.tally")
+        attempts = event.get("auth.attempts")
+        if tally is None:
+            action = str(event.get("event.action") or "")
+            if action.startswith("ssh_") and action not in ("ssh_login", "ssh_invalid_user"):
+                return 0  # an sshd line that is no attempt of its own (a summary, a disconnect)
+            return int(attempts or 1)
+        pid = event.get("process.pid")
+        if not pid:
+            return int(attempts or 1)
+        key = f"bf:conn:{event.get('host.name') or event.get('_device') or ''}:{pid}"
+        conn = state.get(key, now) or {}
+        before = max(conn.values(), default=0)
+        conn[tally] = conn.get(tally, 0) + int(attempts or 1)
+        state.put(key, conn, now, self.window_s)
+        return max(conn.values()) - before

@@ -40,7 +40,8 @@ class AnomalyDetector:
                      fingerprint=fingerprint(rid, entity, int(ts // BUCKET_S)))
 
 
-def window_add(state: StateStore, key: str, now: float, window: float, item: Any = None) -> dict[str, Any]:
+def window_add(state: StateStore, key: str, now: float, window: float, item: Any = None,
+               weight: int = 1) -> dict[str, Any]:
     """A fixed window that starts at its first event: ``n`` events and the distinct ``items`` seen in it.
 
     ``items`` is an insertion-ordered dict of strings (a JSON object), so membership costs O(1) at any size.
@@ -48,7 +49,7 @@ def window_add(state: StateStore, key: str, now: float, window: float, item: Any
     cur = state.get(key, now)
     if cur is None or now - cur["start"] > window:
         cur = {"start": now, "n": 0, "items": {}, "alerted": False}
-    cur["n"] += 1
+    cur["n"] += weight
     if item is not None:
         items = cur["items"]
         if len(items) < 10000:

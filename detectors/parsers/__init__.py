@@ -20,6 +20,16 @@ MAX_LINE = 1024 * 1024
 FORMATS = ("auto", "json", "syslog", "cef", "access", "auditd", *sorted({n for n, *_ in LINE_FORMATS + HEADER_FORMATS
                                                                            + BODY_FORMATS}))
 PRI = re.compile(r"^<(\d{1,3})>")
+CEF_BARE = re.compile(r"^\d\|[^|]*\|[^|]*\|[^|]*\|[^|]*\|")  # a CEF header whose "CEF:" a relay dropped
+GLUED = re.compile(r"<\d{1,3}>(?=1 \d{4}-|\d{4}-\d\d-\d\dT|[A-Z][a-z]{2} [ \d]\d \d\d:)")
+
+
+def split_glued(line: str) -> list[str]:
+    """rsyslog forwarding without octet counting writes messages back to back: ``…debug<14>2021-…``."""
+    cuts = [m.start() for m in GLUED.finditer(line)]
+    if not cuts or cuts[0] != 0:
+        cuts = [0, *cuts]
+    return [line[a:b].strip() for a, b in zip(cuts, cuts[1:] + [len(line)]) if line[a:b].strip()]
 
 __all__ = ["Event", "ParseError", "Skipped", "NotEvent", "Stream", "parse_line", "parse_record",
            "parse_json_documents", "FORMATS", "MAX_LINE"]
@@ -39,6 +49,13 @@ class Stream:
         line = text.strip()
         if not line:
             return []
+        if self.fmt in (None, "syslog") and line.find("<", 1) > 0 and GLUED.search(line, 1):  # sent without framing
+            out: list[Event | NotEvent] = []
+            for part in split_glued(line):
+                out += self.line(part) if PRI.match(part) else [ParseError(
+                    part[:1000], "text before the first syslog header (the rest of a multi-line message?)",
+                    "syslog", self.device)]
+            return out
         if len(line) > MAX_LINE:
             return [ParseError(line[:1000], f"record of {len(line)} characters exceeds {MAX_LINE}", self.fmt,
                                self.device)]
@@ -67,8 +84,15 @@ class Stream:
         if fmt is not None and fmt not in ("json", "syslog", "cef", "access", "auditd"):
             return self._forced(line, fmt)
         first = line[0]
-        if fmt == "json" or (fmt is None and first in "{["):
+        if fmt == "json" or (fmt is None and first == "{"):
             return self._json(line)
+        if fmt is None and first == "[":  # a JSON array, or a line that starts with a bracket ([Thu …] error logs)
+            try:
+                orjson.loads(line)
+            except orjson.JSONDecodeError:
+                pass
+            else:
+                return self._json(line)
         if first == "#" and fmt is None:
             for name, header, _ in HEADER_FORMATS:
                 if header(line, self.ctx):
@@ -80,11 +104,11 @@ class Stream:
                     ev = parse(line, self.ctx)
                     if ev is not None:
                         return self._done(ev, name, line)  # type: ignore[return-value]
-        if fmt == "cef" or (fmt is None and "CEF:" in line[:200]):
-            ev = cef.parse(line)
+        if fmt == "cef" or (fmt is None and ("CEF:" in line[:200] or CEF_BARE.match(line))):
+            ev = cef.parse(line if "CEF:" in line[:200] else "CEF:" + line)
             return [finish(ev, "cef", line, self.device, self.received) if ev else
                     ParseError(line, "not a valid CEF record", "cef", self.device)]
-        if fmt in (None, "auditd") and line.startswith("type="):
+        if fmt in (None, "auditd") and (line.startswith("type=") or line.startswith("node=")):
             ev = syslog.parse_audit(line)
             if ev:
                 return self._done(ev, "auditd", line)  # type: ignore[return-value]

@@ -7,6 +7,8 @@ from datetime import datetime, timezone
 from functools import lru_cache
 from typing import Any
 
+from .webdecode import add_decoded
+
 Event = dict[str, Any]
 
 
@@ -84,4 +86,17 @@ def finish(ev: Event, fmt: str, raw: str, device: str | None, received: float | 
         ev["_logsource"] = {}
     if device and not ev.get("host.name"):
         ev["host.name"] = device
+    add_decoded(ev)
     return ev
+
+
+def flatten(doc: dict[str, Any], prefix: str = "", out: dict[str, Any] | None = None, depth: int = 0) -> dict[str, Any]:
+    """Nested objects become dotted keys (``userIdentity.type``); lists stay as values."""
+    out = {} if out is None else out
+    for k, v in doc.items():
+        key = f"{prefix}{k}"
+        if isinstance(v, dict) and depth < 6:
+            flatten(v, key + ".", out, depth + 1)
+        else:
+            out[key] = v
+    return out

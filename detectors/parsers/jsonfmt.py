@@ -3,20 +3,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import windows
-from .common import Event, iso_to_epoch
+import orjson
 
-
-def flatten(doc: dict[str, Any], prefix: str = "", out: dict[str, Any] | None = None, depth: int = 0) -> dict[str, Any]:
-    """Nested objects become dotted keys (``userIdentity.type``); lists stay as values."""
-    out = {} if out is None else out
-    for k, v in doc.items():
-        key = f"{prefix}{k}"
-        if isinstance(v, dict) and depth < 6:
-            flatten(v, key + ".", out, depth + 1)
-        else:
-            out[key] = v
-    return out
+from . import cloudjson, syslog, windows
+from .common import Event, flatten, iso_to_epoch
+from .registry import DOC_KINDS
 
 
 def kind(doc: dict[str, Any]) -> str:
@@ -34,6 +25,25 @@ def kind(doc: dict[str, Any]) -> str:
 def from_doc(doc: dict[str, Any]) -> tuple[str, list[Event]]:
     if isinstance(doc.get("Records"), list):  # a whole CloudTrail file
         return "cloudtrail", [cloudtrail(r) for r in doc["Records"] if isinstance(r, dict)]
+    if isinstance(doc.get("CloudTrailEvent"), str):  # LookupEvents output: the record is a JSON string inside
+        try:
+            inner = orjson.loads(doc["CloudTrailEvent"])
+        except orjson.JSONDecodeError:
+            inner = None
+        if isinstance(inner, dict):
+            ev = cloudtrail(inner)
+            ev.update({f"lookup.{k}": v for k, v in doc.items() if k != "CloudTrailEvent" and not isinstance(v, dict)})
+            return "cloudtrail", [ev]
+    for name, match, parse in DOC_KINDS:
+        if match(doc):
+            return name, parse(doc)
+    ck = cloudjson.kind(doc)
+    if ck is not None:
+        events = cloudjson.from_doc(doc, ck)
+        if ck == "journald":
+            for ev in events:
+                _journal_message(ev)
+        return ck, events
     k = kind(doc)
     if k == "evtx":
         return k, [windows.from_evtx(doc)]
@@ -46,12 +56,28 @@ def from_doc(doc: dict[str, Any]) -> tuple[str, list[Event]]:
     return "ecs", [ecs(doc)]
 
 
+def _journal_message(ev: Event) -> None:
+    """journald's message gets the program parsing a syslog line of the same program gets."""
+    line = f"Jan  1 00:00:00 {ev.get('host.name') or '-'} {ev.get('process.name') or 'unknown'}" \
+           f"{'[' + str(ev['process.pid']) + ']' if ev.get('process.pid') else ''}: {ev.get('message') or ''}"
+    parsed = syslog.parse(line)
+    if parsed is None:
+        return
+    ls = parsed.pop("_logsource", None)
+    for k in ("_ts", "_syslog", "_program_known", "host.name", "process.name", "process.pid", "message"):
+        parsed.pop(k, None)
+    ev.update(parsed)
+    if ls and ls.get("service") and "service" not in ev.get("_logsource", {}):
+        ev["_logsource"] = {**ev.get("_logsource", {}), **ls}
+
+
 def cloudtrail(rec: dict[str, Any]) -> Event:
     ev = flatten(rec)
     ident = rec.get("userIdentity") or {}
     user = ident.get("userName") or (ident.get("sessionContext") or {}).get("sessionIssuer", {}).get("userName") \
         or ident.get("arn") or ident.get("type")
-    ev.update({"@timestamp": rec.get("eventTime"), "_ts": iso_to_epoch(rec.get("eventTime")),
+    when = rec.get("eventTime") or rec.get("@timestamp") or rec.get("EventTime")
+    ev.update({"@timestamp": when, "_ts": iso_to_epoch(when),
                "event.action": rec.get("eventName"), "event.provider": rec.get("eventSource"),
                "source.ip": rec.get("sourceIPAddress"), "user.name": user, "cloud.account.id": rec.get("recipientAccountId"),
                "cloud.region": rec.get("awsRegion"), "user_agent.original": rec.get("userAgent"),

@@ -23,6 +23,10 @@ ISO_TS = r"\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:?\d\d)?"
 RFC3164 = re.compile(rf"^(?:<(\d{{1,3}})>)?({BSD_TS}|{ISO_TS}) (\S*) ?"
                      r"([^\s:\[\(]+)(?:\(([^)\s]*)\))?(?:\[(\d+)\])?(?: \(([^)]*)\)| <(\w+)>)?: ?(.*)$", re.S)
 UNTAGGED = re.compile(rf"^(?:<(\d{{1,3}})>)?({BSD_TS}|{ISO_TS}) (\S+) (.*)$", re.S)
+# Cisco-style "<166>Aug 06 2016 20:39:42: %ASA-…" and "Feb 29 01:15:43: text": a time, a colon, no host
+HOSTLESS = re.compile(r"^(?:<(\d{1,3})>)?([A-Z][a-z]{2} {1,2}\d{1,2}(?: \d{4})? \d\d:\d\d:\d\d(?:\.\d+)?): (.*)$", re.S)
+# "<164>fenotify-1.alert: text": a relayed message with a tag and no time or host
+NO_TIME = re.compile(r"^<(\d{1,3})>([^\s:\[<]+)(?:\[(\d+)\])?: ?(.*)$", re.S)
 LOOKS = re.compile(rf"^(?:{BSD_TS}|{ISO_TS}) ")
 SD_PARAM = re.compile(r'(\S+?)="((?:[^"\\]|\\.)*)"')
 MONTHS = {m: i for i, m in enumerate(("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov",
@@ -47,6 +51,14 @@ def parse(text: str, ref: float | None = None) -> Event | None:
             ev["log.syslog.structured_data"] = sd
             _structured(ev, sd)
     else:
+        m = HOSTLESS.match(text)
+        if m:
+            pri, ts, msg = m.groups()
+            ev = {"_ts": _bsd_time(_year_last(ts), _ref_day(ref)), "message": msg.strip(), "_syslog": "3164"}
+            if pri:
+                ev["log.syslog.priority"] = int(pri)
+            _program(ev)
+            return ev
         m = RFC3164.match(text)
         if m:
             pri, ts, host, app, sub, pid, sub2, level, msg = m.groups()
@@ -59,7 +71,14 @@ def parse(text: str, ref: float | None = None) -> Event | None:
         else:
             m = UNTAGGED.match(text)
             if not m:
-                return None
+                m = NO_TIME.match(text)
+                if not m:
+                    return None
+                pri, app, pid, msg = m.groups()
+                ev = {"process.name": app, "process.pid": pid, "message": msg.strip(), "_syslog": "3164",
+                      "log.syslog.priority": int(pri)}
+                _program(ev)
+                return ev
             pri, ts, host, msg = m.groups()
             ev = {"_ts": _bsd_time(ts, _ref_day(ref)), "host.name": host, "message": msg.strip(), "_syslog": "3164"}
         if pri:
@@ -89,7 +108,7 @@ def _structured(ev: Event, sd: str) -> None:
             ev[f"log.syslog.structured_data.{sdid}.{k}"] = re.sub(r'\\([\]"\\])', r"\1", v)
 
 
-AUDIT_TS = re.compile(r"msg=audit\((\d+(?:\.\d+)?):(\d+)\)")
+AUDIT_TS = re.compile(r"msg=audit\((\d+(?:\.\d+)?)(?::(\d+))?\)")
 
 
 def parse_audit(text: str) -> Event | None:
@@ -99,9 +118,18 @@ def parse_audit(text: str) -> Event | None:
         return None
     ev = _auditd(text)
     ev["_ts"] = float(m.group(1))
-    ev["audit.sequence"] = int(m.group(2))
+    if m.group(2):
+        ev["audit.sequence"] = int(m.group(2))
+    if text.startswith("node="):
+        ev["host.name"] = text[5:].split(" ", 1)[0]
     ev["_logsource"] = {"product": "linux", "service": "auditd"}
     return ev
+
+
+def _year_last(ts: str) -> str:
+    """``Aug 06 2016 20:39:42`` -> ``Aug 06 20:39:42 2016`` (the order the BSD parser reads)."""
+    parts = ts.split()
+    return f"{parts[0]} {parts[1]} {parts[3]} {parts[2]}" if len(parts) == 4 else ts
 
 
 def _ref_day(ref: float | None) -> int:
@@ -215,3 +243,29 @@ def netfilter(ev: Event, msg: str) -> None:
     ev["event.action"] = "deny" if blocked else "allow"
     ev["event.outcome"] = "failure" if blocked else "success"
     ev["event.category"] = "network"
+
+
+PVE_TS = re.compile(r"(\d\d/[A-Z][a-z]{2}/\d{4}:\d\d:\d\d:\d\d [+-]\d{4})")
+
+
+def sniff_netfilter(text: str) -> bool:
+    """A netfilter LOG line without a syslog header (Proxmox pvefw, ulogd, a bare ``dmesg`` line)."""
+    return "SRC=" in text and " DST=" in text and text[0] != "<" and not looks_like_header(text)
+
+
+def parse_netfilter(text: str) -> Event | None:
+    ev: Event = {"message": text}
+    netfilter(ev, text)
+    if not ev.get("source.ip"):
+        return None
+    m = PVE_TS.search(text[:120])
+    if m:
+        try:
+            ev["_ts"] = datetime.strptime(m.group(1), "%d/%b/%Y:%H:%M:%S %z").timestamp()
+        except ValueError:
+            pass
+    chain = re.search(r"\b(PVEFW-\S+)", text[:80])
+    if chain:
+        ev["rule.name"] = chain.group(1)
+    ev["_logsource"] = {"product": "linux", "category": "firewall"}
+    return ev

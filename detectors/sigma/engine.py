@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
 
-from ..alerts import LEVEL_TO_SEVERITY, Alert, fingerprint, merge_into
+from ..alerts import LEVEL_TO_SEVERITY, Alert, fingerprint, merge_into, with_values
 from .ir import Unsupported, from_pysigma
 from .matchers import Matcher, compile_condition
 from .prefilter import RouteIndex, anchors
@@ -36,6 +36,7 @@ class CompiledRule:
     name: str | None = None  # Sigma's `name`, by which correlation rules may refer to a rule
     ir: list = field(default_factory=list)  # the conditions in plain form (what the artifact stores)
     date: str | None = None  # ISO date the rule was written (Sigma `date`): deep scans can pick "added since"
+    entity: list[str] | None = None  # Sigma custom attribute `entity`: the fields one alert is about
 
     def matches(self, event: dict) -> bool:
         return any(m(event) for m in self.matchers)
@@ -60,7 +61,19 @@ def compile_rule(rule: Any, path: str = "") -> CompiledRule:
     return from_ir({"id": str(rule.id or path), "title": rule.title, "level": level, "tags": [str(t) for t in rule.tags],
                     "product": ls.product, "category": ls.category, "service": ls.service, "path": path,
                     "attack": attack_tags(rule.tags), "name": getattr(rule, "name", None), "ir": trees,
-                    "date": rule.date.isoformat() if getattr(rule, "date", None) else None})
+                    "date": rule.date.isoformat() if getattr(rule, "date", None) else None,
+                    "entity": _entity(getattr(rule, "custom_attributes", None) or {})})
+
+
+def _entity(custom: dict) -> list[str] | None:
+    value = custom.get("entity")
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not value or not all(isinstance(v, str) and v for v in value):
+        raise Unsupported("entity must be a field name or a list of field names")
+    return value
 
 
 def from_ir(meta: dict) -> CompiledRule:
@@ -71,7 +84,8 @@ def from_ir(meta: dict) -> CompiledRule:
     return CompiledRule(matchers=[compile_condition(t) for t in trees], anchors=rule_anchors, **meta)
 
 
-META = ("id", "title", "level", "tags", "product", "category", "service", "path", "attack", "name", "ir", "date")
+META = ("id", "title", "level", "tags", "product", "category", "service", "path", "attack", "name", "ir", "date",
+        "entity")
 
 
 def load_rule_files(paths: Iterable[str | Path]) -> tuple[list[CompiledRule], list[tuple[str, str]], list]:
@@ -215,7 +229,7 @@ class SigmaEngine:
         rules, skipped = [], list(data["skipped"])
         for meta in data["rules"]:
             try:
-                rules.append(from_ir(meta))
+                rules.append(from_ir({k: v for k, v in meta.items() if k in META}))
             except Exception as exc:
                 skipped.append((meta.get("path", "?"), f"{type(exc).__name__}: {exc}"[:300]))
         return cls(rules, skipped, data["correlations"])
@@ -277,11 +291,20 @@ class SigmaEngine:
 
 
 def to_alert(rule: CompiledRule, event: dict) -> Alert:
-    entity = {k: event[k] for k in ENTITY_FIELDS if event.get(k) not in (None, "", "-")}
+    fields = rule.entity or ENTITY_FIELDS
+    entity = {k: _scalar(event[k]) for k in fields if event.get(k) not in (None, "", "-")}
+    if rule.entity and not entity:  # none of the rule's entity fields: fall back to the usual identity
+        entity = {k: event[k] for k in ENTITY_FIELDS if event.get(k) not in (None, "", "-")}
     ts = float(event.get("_ts") or 0.0)
     sample = {k: v for k, v in event.items() if k not in ("_raw", "_hay", "_lc") and not isinstance(v, (dict, list))}
+    values = {k: [_scalar(event[k])] for k in ENTITY_FIELDS if k not in entity and event.get(k) not in (None, "", "-")}
     return Alert(rule_id=rule.id, title=rule.title, severity=LEVEL_TO_SEVERITY.get(rule.level, "Media"),
                  first_seen=ts, last_seen=ts, entity=entity, attack=list(rule.attack), samples=[sample],
-                 explanation={"summary": f"Sigma rule '{rule.title}' ({rule.level}) matched", "rule_path": rule.path,
-                              "logsource": event.get("_logsource")},
+                 explanation={"summary": with_values(f"Sigma rule '{rule.title}' ({rule.level}) matched", values),
+                              "rule_path": rule.path,
+                              "logsource": event.get("_logsource"), **({"values": values} if values else {})},
                  device=event.get("_device"), fingerprint=fingerprint(rule.id, entity, int(ts // BUCKET_S)))
+
+
+def _scalar(v: Any) -> Any:
+    return v[0] if isinstance(v, list) and v else v

@@ -19,14 +19,40 @@ FIELD_FALLBACK = {
     "SourceIp": "source.ip", "src_ip": "source.ip", "DestinationIp": "destination.ip", "dst_ip": "destination.ip",
     "DestinationPort": "destination.port", "dst_port": "destination.port", "SourcePort": "source.port",
     "Computer": "host.name", "eventName": "event.action", "eventSource": "event.provider",
+    # SigmaHQ proxy and webserver names on access logs that only have ECS names
+    "c-uri": "url.original", "c-uri-query": "url.query", "c-uri-stem": "url.path", "c-useragent": "user_agent.original",
+    "cs-method": "http.request.method", "sc-status": "http.response.status_code", "cs-host": "url.domain",
+    "r-dns": "destination.domain", "cs-referrer": "http.request.referrer", "c-ip": "source.ip",
+    "cs-uri-query": "url.original", "cs-uri-stem": "url.path", "cs-user-agent": "user_agent.original",
 }
 
 
-def get(event: dict, field: str) -> Any:
+def _get(event: dict, field: str) -> Any:
     v = event.get(field, MISSING)
     if v is MISSING and field in FIELD_FALLBACK:
         v = event.get(FIELD_FALLBACK[field], MISSING)
     return v
+
+
+DECODED_FIELDS = frozenset(("url.original", "url.path", "url.query", "url.full", "cs-uri-query", "cs-uri-stem",
+                            "cs-uri", "c-uri", "c-uri-query", "c-uri-stem", "cs-referer", "http.request.referrer",
+                            "http.request.body.content", "user_agent.original", "cs-user-agent", "c-useragent",
+                            "cs(User-Agent)"))
+
+
+def get_web(event: dict, field: str) -> Any:
+    """A web request field: the logged value and, when it differs, its decoded copy (``parsers.webdecode``)."""
+    v = get(event, field)
+    dec = event.get("_decoded")
+    if dec is None or v is MISSING:
+        return v
+    d = dec.get(field) or dec.get(FIELD_FALLBACK.get(field, ""))
+    if d is None:
+        return v
+    return [*v, d] if isinstance(v, list) else [v, d]
+
+
+get = _get
 
 
 def _values(v: Any) -> list:
@@ -108,6 +134,8 @@ def _in_net(v: Any, net: Any) -> bool:
 
 
 def field_matcher(field: str, value: tuple) -> Matcher:
+    """One field test; web request fields also meet their decoded copy (chosen here, so others pay nothing)."""
+    get = get_web if field in DECODED_FIELDS else _get
     kind = value[0]
     if kind == "exp":
         subs = [field_matcher(field, v) for v in value[1]]
@@ -183,7 +211,8 @@ def haystack(event: dict) -> str:
     hay = event.get("_hay")
     if hay is None:
         hay = event["_hay"] = "\x1f".join([v if v.__class__ is str else str(v) for k, v in event.items()
-                                            if k[0] != "_" and v.__class__ in _SCALARS]).lower()
+                                            if k[0] != "_" and v.__class__ in _SCALARS]
+                                           + list((event.get("_decoded") or {}).values())).lower()
     return hay
 
 

@@ -111,6 +111,12 @@ class RouteIndex:
                 v = event.get(key)
                 if v is not None:
                     _scan(autos, v, seen)
+        dec = event.get("_decoded")
+        if dec is not None:  # web fields' decoded copies (parsers.webdecode) meet the same literals
+            for key, v in dec.items():
+                autos = by_key.get(key)
+                if autos is not None:
+                    _scan(autos, v, seen)
         if not seen:
             return self.always
         out = list(self.always)
