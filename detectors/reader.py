@@ -99,7 +99,8 @@ class Source:
                 out, self.buf = self.buf[:i], self.buf[i + 1:]
                 return out, True
             if len(self.buf) > MAX_LINE:
-                return self.buf, False
+                out, self.buf = self.buf, b""
+                return out, False
             data = b"" if self.eof else self.raw.read(CHUNK)
             if not data:
                 self.eof = True
@@ -146,7 +147,8 @@ def read_stream(raw: IO[bytes], stream: Stream, stats: InputStats | None = None)
             yield item
 
 
-def _json_record(line: bytes, complete: bool, src: Source, stream: Stream) -> list[Event | NotEvent]:
+def _json_record(line: bytes, complete: bool, src: Source, stream: Stream) -> Iterator[Event | NotEvent]:
+    """A JSON line (orjson), or a document spanning lines or too long for one: streamed, record by record."""
     text = line.strip()
     if complete:
         try:
@@ -156,31 +158,32 @@ def _json_record(line: bytes, complete: bool, src: Source, stream: Stream) -> li
             end = bound.feed(text)
             if end >= 0 or not bound.started:
                 if text[:1] == b"[" and stream.fmt is None:  # "[Thu Sep 30 …] [error] …": a line of another format
-                    return stream.line(text.decode("utf-8", "replace"))
-                return [ParseError(text[:100_000].decode("utf-8", "replace"), f"invalid JSON: {exc}", "json",
-                                   stream.device)]
+                    yield from stream.line(text.decode("utf-8", "replace"))
+                    return
+                yield ParseError(text[:100_000].decode("utf-8", "replace"), f"invalid JSON: {exc}", "json",
+                                 stream.device)
+                return
         else:
             raw = text.decode("utf-8", "replace")
             docs = doc if isinstance(doc, list) else [doc]
-            out: list[Event | NotEvent] = []
+            if not docs:
+                yield Skipped(raw[:1000], "empty JSON array")
             for d in docs:
-                out += stream.doc(d, raw if len(docs) == 1 else orjson.dumps(d).decode())
-            return out or [Skipped(raw[:1000], "empty JSON array")]
-    # a document spanning lines, or one line too long to hold: stream it
-    out = []
+                yield from stream.doc(d, raw if len(docs) == 1 else orjson.dumps(d).decode())
+            return
     pending = line + b"\n" if complete else line
     for kind, value in stream_document(pending, src.more, MAX_LINE):
         if kind == "record":
-            out += stream.doc(value, orjson.dumps(value).decode()[:100_000] if isinstance(value, dict) else str(value))
+            yield from stream.doc(value, orjson.dumps(value).decode()[:100_000] if isinstance(value, dict)
+                                  else str(value))
         elif kind == "empty":
-            out.append(Skipped(pending[:1000].decode("utf-8", "replace"), "JSON document with no records"))
+            yield Skipped(pending[:1000].decode("utf-8", "replace"), "JSON document with no records")
         elif kind == "end":
             src.unread(value)
         else:
             reason, head, rest = value
-            out.append(ParseError(head, reason, "json", stream.device))
+            yield ParseError(head, reason, "json", stream.device)
             src.unread(rest)
-    return out
 
 
 def read_bytes(data: bytes, stream: Stream) -> Iterator[Event | NotEvent]:
@@ -202,7 +205,7 @@ def _regular(path: Path) -> str | None:
 def read_input(path: Path, fmt: str | None = None, device: str | None = None
                ) -> Iterator[tuple[InputStats, Event | NotEvent | None]]:
     """``(stats, item)`` for every record of a file (each zip member has its own stats); when reading fails,
-    ``(stats, None)`` with ``stats.problem`` set, after the records that could be read."""
+    then ``(stats, None)`` once at the end of each input (``stats.problem`` set when reading failed)."""
     stats = InputStats(str(path))
     problem = _regular(path)
     if problem:
@@ -216,7 +219,7 @@ def read_input(path: Path, fmt: str | None = None, device: str | None = None
             fh.seek(0)
             if magic.startswith(ZIP_MAGIC):
                 yield from _zip(path, fh, fmt, device, ref)
-                return
+                return  # each member had its own end
             if magic.startswith(EVTX_MAGIC):
                 yield from _evtx(fh, stats, device)
                 return
@@ -224,7 +227,7 @@ def read_input(path: Path, fmt: str | None = None, device: str | None = None
             yield from _records(raw, stats, fmt, device, ref)
     except READ_ERRORS as exc:
         stats.problem = _why(exc, stats)
-        yield stats, None
+    yield stats, None
 
 
 def _records(raw: IO[bytes], stats: InputStats, fmt: str | None, device: str | None, ref: float
@@ -258,7 +261,7 @@ def _zip(path: Path, fh: IO[bytes], fmt: str | None, device: str | None, ref: fl
                     yield from _records(raw, stats, fmt, device, ref)
             except (*READ_ERRORS, RuntimeError) as exc:  # RuntimeError: an encrypted member
                 stats.problem = _why(exc, stats)
-                yield stats, None
+            yield stats, None
 
 
 def _evtx(fh: IO[bytes], stats: InputStats, device: str | None
@@ -289,7 +292,7 @@ def _why(exc: BaseException, stats: InputStats) -> str:
 def read_events(path: Path, fmt: str | None = None) -> Iterator[Event | NotEvent]:
     """Records of one file, without the accounting (a read failure becomes one ParseError)."""
     for stats, item in read_input(path, fmt):
-        if item is None:
-            yield ParseError(stats.name, stats.problem or "unreadable", fmt)
-        else:
+        if item is not None:
             yield item
+        elif stats.problem:
+            yield ParseError(stats.name, stats.problem, fmt)

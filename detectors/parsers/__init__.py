@@ -17,8 +17,8 @@ from .common import Event, NotEvent, ParseError, Skipped, finish
 from .registry import BODY_FORMATS, HEADER_FORMATS, LINE_FORMATS, forced
 
 MAX_LINE = 1024 * 1024
-FORMATS = ("auto", "json", "syslog", "cef", "access", "auditd", *sorted({n for n, *_ in LINE_FORMATS + HEADER_FORMATS
-                                                                           + BODY_FORMATS}))
+FORMATS = ("auto", "json", "syslog", "cef", "access", "auditd",
+           *sorted({f[0] for f in [*LINE_FORMATS, *HEADER_FORMATS, *BODY_FORMATS]} - {"syslog", "cef", "access"}))
 PRI = re.compile(r"^<(\d{1,3})>")
 CEF_BARE = re.compile(r"^\d\|[^|]*\|[^|]*\|[^|]*\|[^|]*\|")  # a CEF header whose "CEF:" a relay dropped
 GLUED = re.compile(r"<\d{1,3}>(?=1 \d{4}-|\d{4}-\d\d-\d\dT|[A-Z][a-z]{2} [ \d]\d \d\d:)")
@@ -94,13 +94,15 @@ class Stream:
             else:
                 return self._json(line)
         if first == "#" and fmt is None:
-            for name, header, _ in HEADER_FORMATS:
+            for name, header, _, _ in HEADER_FORMATS:
                 if header(line, self.ctx):
                     return [Skipped(line[:1000], f"{name} header line")]
             return [Skipped(line[:1000], "comment line")]
         if fmt is None:
-            for name, _, parse in HEADER_FORMATS:  # an input whose header named a format: its lines first
-                if name in self.ctx:
+            if first == "v" and line.startswith("version ") and HEADER_FORMATS[-1][1](line, self.ctx):
+                return [Skipped(line[:1000], "vpcflow header line")]  # VPC Flow Logs name their fields unmarked
+            for name, _, parse, key in HEADER_FORMATS:  # an input whose header named a format: its lines first
+                if key in self.ctx:
                     ev = parse(line, self.ctx)
                     if ev is not None:
                         return self._done(ev, name, line)  # type: ignore[return-value]

@@ -1,6 +1,7 @@
 """The normalized event and the parse error every parser returns."""
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -35,6 +36,9 @@ class Skipped(NotEvent):
     reason: str
 
 
+FRACTION = re.compile(r"\.(\d+)")
+
+
 def iso_to_epoch(value: Any) -> float | None:
     if value is None or value == "":
         return None
@@ -44,11 +48,10 @@ def iso_to_epoch(value: Any) -> float | None:
     try:
         if text.endswith("Z"):
             text = text[:-1] + "+00:00"
-        if "." in text:  # Python 3.11 accepts at most 6 fractional digits (EVTX has 7)
-            head, _, rest = text.partition(".")
-            digits = "".join(ch for ch in rest if ch.isdigit())
-            tz = rest[len(digits):]
-            text = f"{head}.{digits[:6]}{tz}"
+        # Python 3.11 reads at most 6 fractional digits (EVTX writes 7); the offset after them stays as written
+        text = FRACTION.sub(lambda m: "." + m.group(1)[:6], text, count=1)
+        if len(text) > 5 and text[-5] in "+-" and text[-4:].isdigit() and text[-3] != ":":
+            text = f"{text[:-2]}:{text[-2:]}"  # +0000 -> +00:00
         dt = datetime.fromisoformat(text)
     except ValueError:
         return None
