@@ -76,3 +76,43 @@ class BruteForce(AnomalyDetector):
         conn[tally] = conn.get(tally, 0) + int(attempts or 1)
         state.put(key, conn, now, self.window_s)
         return max(conn.values()) - before
+
+
+LOGIN_PATHS = ("/wp-login.php", "/xmlrpc.php", "/administrator/index.php", "/user/login", "/login", "/signin",
+               "/sign-in", "/auth", "/admin", "/account/login", "/owa/auth.owa", "/j_security_check", "/api/login")
+
+
+class WebLogin(AnomalyDetector):
+    """Web login brute force: many 401/403 answers, or login-form POSTs, from one source in a window.
+
+    WordPress and Joomla answer a failed login with 200, so a POST to a known login path counts whatever the status.
+    """
+    id = "ci-anomaly-web-login"
+    title = "Web login brute force"
+    level = "high"
+    attack = ["credential-access", "T1110"]
+    defaults = {"window_s": 300, "per_source": 20, "paths": list(LOGIN_PATHS)}
+
+    def observe(self, event: dict, state: StateStore) -> list[Alert]:
+        status = event.get("http.response.status_code")
+        if status is None and event.get("http.request.method") is None:
+            return []
+        path = str(event.get("url.path") or event.get("cs-uri-stem") or "").lower()
+        login_post = event.get("http.request.method") == "POST" and any(path.startswith(p) for p in self.paths)
+        if status not in (401, 403, 407) and not login_post:
+            return []
+        src = event.get("source.ip")
+        if not src:
+            return []
+        now = float(event.get("_ts") or 0)
+        key = f"wl:{src}"
+        win = window_add(state, key, now, self.window_s, path or "/")
+        if win["n"] < self.per_source or win["alerted"]:
+            return []
+        win["alerted"] = True
+        state.put(key, win, now, self.window_s)
+        return [self.alert(event, {"source.ip": src},
+                           f"{win['n']} failed or login-form requests from {src} in {int(now - win['start'])} s "
+                           f"(threshold {self.per_source} in {self.window_s} s); paths: "
+                           f"{', '.join(list(win['items'])[:5])}",
+                           observed=win["n"], baseline=0, threshold=self.per_source, first_seen=win["start"])]

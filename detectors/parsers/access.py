@@ -16,6 +16,7 @@ from .common import Event
 QUOTED = r'"((?:[^"\\]|\\.)*)"'
 VHOST = r"(?:(\S+) )??"  # Apache's vhost_combined puts the virtual host (and port) first
 STRICT = re.compile(rf'^{VHOST}(\S+) (\S+) (\S+) \[([^\]]+)\] {QUOTED} (\d{{3}}|-) (\d+|-)(?: {QUOTED}(?: {QUOTED})?)?(.*)$')
+NO_USER = re.compile(rf'^()(\S+) ()(\S+) \[([^\]]+)\] {QUOTED} (\d{{3}}|-) (\d+|-)(?: {QUOTED}(?: {QUOTED})?)?(.*)$')  # ip - [time]
 LOOSE = re.compile(rf'^{VHOST}(\S+) (\S+) (\S+) \[([^\]]+)\] "(.*?)" (\d{{3}}|-) (\d+|-)(?: "(.*?)"(?: "(.*)")?)?()$')
 PROTO = re.compile(r"^HTTP/\d(?:\.\d)?$", re.I)
 
@@ -46,7 +47,7 @@ def split_request(request: str) -> tuple[str | None, str | None, str | None]:
 
 
 def parse(text: str) -> Event | None:
-    m = STRICT.match(text) or LOOSE.match(text)
+    m = STRICT.match(text) or LOOSE.match(text) or NO_USER.match(text)
     if not m:
         return None
     vhost, ip, _, user, ts, request, status, size, referrer, agent, extra = m.groups()
