@@ -40,17 +40,20 @@ class BruteForce(AnomalyDetector):
                     state.put(key, win, now, self.window_s)
                     field = ("source.ip" if event.get("source.ip") else "source.domain") if kind == "source" \
                         else "user.name"
-                    targets = ", ".join(list(win["items"])[:5])
+                    targets = ", ".join(list(win["items"])[:5]) or "none named"
                     out.append(self.alert(
                         event, {field: value},
                         f"{win['n']} failed logins from {kind} {value} in {int(now - win['start'])} s "
                         f"(threshold {limit} in {self.window_s} s); {'users' if kind == 'source' else 'sources'}: "
                         f"{targets}", observed=win["n"], baseline=0, threshold=limit, first_seen=win["start"]))
-            if src:
-                state.put(f"bf:recent:{src}", {"t": now}, now, self.success_window_s)
+            if src:  # the burst is remembered for success_window_s, longer than its counting window
+                win = state.get(f"bf:source:{src}", now) or {"n": 0}
+                prev = state.get(f"bf:recent:{src}", now) or {"n": 0}
+                state.put(f"bf:recent:{src}", {"t": now, "n": max(win["n"], prev.get("n", 0))}, now,
+                          self.success_window_s)
         elif outcome == "success" and src:
-            win = state.get(f"bf:source:{src}", now)
-            if win and win["n"] >= self.per_source and state.get(f"bf:recent:{src}", now):
+            win = state.get(f"bf:recent:{src}", now)
+            if win and win.get("n", 0) >= self.per_source:
                 out.append(self.alert(
                     event, {"source.ip": src, "user.name": user},
                     f"Successful login as {user} from {src} after {win['n']} failures: the guessing may have worked",

@@ -92,3 +92,12 @@ def test_program_tag_forms_and_year_across_new_year():
     s = Stream(received=jan2)
     dec, jan = s.line("Dec 31 23:59:59 h sshd[1]: x")[0], s.line("Jan  1 00:00:01 h sshd[1]: x")[0]
     assert dec["@timestamp"].startswith("2026-12-31") and jan["@timestamp"].startswith("2027-01-01")
+
+
+def test_a_success_within_the_success_window_after_a_burst_is_escalated():
+    lines = [FAILED.format(s=i, pid=700 + i, src="203.0.113.5", port=5000 + i) for i in range(12)]
+    lines.append("Nov 22 10:08:00 web1 sshd[900]: Accepted password for root from 203.0.113.5 port 6000 ssh2")
+    _, alerts = failures(lines)  # eight minutes after the burst: past the 300 s count window, within 900 s
+    assert [a.rule_id for a in alerts] == ["ci-anomaly-brute-force", "ci-anomaly-brute-force-success"]
+    late = lines[:-1] + ["Nov 22 10:20:00 web1 sshd[901]: Accepted password for root from 203.0.113.5 port 6001 ssh2"]
+    assert [a.rule_id for a in failures(late)[1]] == ["ci-anomaly-brute-force"]
