@@ -222,6 +222,7 @@ def read_input(path: Path, fmt: str | None = None, device: str | None = None
                 return  # each member had its own end
             if magic.startswith(EVTX_MAGIC):
                 yield from _evtx(fh, stats, device)
+                yield stats, None
                 return
             raw: IO[bytes] = gzip.GzipFile(fileobj=fh) if magic.startswith(GZIP_MAGIC) else fh
             yield from _records(raw, stats, fmt, device, ref)
