@@ -16,7 +16,8 @@ class BruteForce(AnomalyDetector):
     title = "Authentication brute force"
     level = "high"
     attack = ["credential-access", "T1110"]
-    defaults = {"window_s": 300, "per_source": 10, "per_user": 20, "success_window_s": 900}
+    defaults = {"window_s": 300, "per_source": 10, "per_user": 20, "success_window_s": 900, "burst": 5,
+                "burst_window_s": 60}
 
     def observe(self, event: dict, state: StateStore) -> list[Alert]:
         outcome = event.get("event.outcome")
@@ -35,25 +36,30 @@ class BruteForce(AnomalyDetector):
                     continue
                 key = f"bf:{kind}:{value}"
                 win = window_add(state, key, now, self.window_s, user if kind == "source" else src, weight)
-                if win["n"] >= limit and not win["alerted"]:
+                burst = kind == "source" and self.burst and \
+                    window_add(state, f"bf:burst:{value}", now, self.burst_window_s, None, weight)["n"] >= self.burst
+                if (win["n"] >= limit or burst) and not win["alerted"]:
                     win["alerted"] = True
                     state.put(key, win, now, self.window_s)
                     field = ("source.ip" if event.get("source.ip") else "source.domain") if kind == "source" \
                         else "user.name"
                     targets = ", ".join(list(win["items"])[:5]) or "none named"
+                    rule = f"threshold {limit} in {self.window_s} s" if win["n"] >= limit else \
+                        f"burst threshold {self.burst} in {self.burst_window_s} s"
                     out.append(self.alert(
                         event, {field: value},
                         f"{win['n']} failed logins from {kind} {value} in {int(now - win['start'])} s "
-                        f"(threshold {limit} in {self.window_s} s); {'users' if kind == 'source' else 'sources'}: "
+                        f"({rule}); {'users' if kind == 'source' else 'sources'}: "
                         f"{targets}", observed=win["n"], baseline=0, threshold=limit, first_seen=win["start"]))
             if src:  # the burst is remembered for success_window_s, longer than its counting window
-                win = state.get(f"bf:source:{src}", now) or {"n": 0}
+                win = state.get(f"bf:source:{src}", now) or {"n": 0, "alerted": False}
                 prev = state.get(f"bf:recent:{src}", now) or {"n": 0}
-                state.put(f"bf:recent:{src}", {"t": now, "n": max(win["n"], prev.get("n", 0))}, now,
-                          self.success_window_s)
+                state.put(f"bf:recent:{src}", {"t": now, "n": max(win["n"], prev.get("n", 0)),
+                                               "alerted": bool(win.get("alerted") or prev.get("alerted"))},
+                          now, self.success_window_s)
         elif outcome == "success" and src:
             win = state.get(f"bf:recent:{src}", now)
-            if win and win.get("n", 0) >= self.per_source:
+            if win and (win.get("n", 0) >= self.per_source or win.get("alerted")):
                 out.append(self.alert(
                     event, {"source.ip": src, "user.name": user},
                     f"Successful login as {user} from {src} after {win['n']} failures: the guessing may have worked",

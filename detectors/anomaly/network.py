@@ -12,7 +12,7 @@ class PortScan(AnomalyDetector):
     title = "Port scan"
     level = "medium"
     attack = ["discovery", "T1046"]
-    defaults = {"window_s": 60, "distinct_ports": 20, "distinct_hosts": 20}
+    defaults = {"window_s": 60, "distinct_ports": 20, "distinct_hosts": 20, "burst_ports": 10, "burst_window_s": 5}
 
     def observe(self, event: dict, state: StateStore) -> list[Alert]:
         src, dst, port = event.get("source.ip"), event.get("destination.ip"), event.get("destination.port")
@@ -22,6 +22,8 @@ class PortScan(AnomalyDetector):
         out: list[Alert] = []
         if port is not None:
             self._count(event, state, now, src, f"ps:ports:{src}", port, self.distinct_ports, None, out)
+            if self.burst_ports and not out:
+                self._burst(event, state, now, src, port, out)
         if dst:
             self._count(event, state, now, src, f"ps:hosts:{src}:{port}", f"{dst}:{port}", self.distinct_hosts, port,
                         out)
@@ -42,6 +44,21 @@ class PortScan(AnomalyDetector):
             f"(threshold {limit} in {self.window_s} s)" + (f" on port {sweep_port}" if sweep else ""),
             observed=len(win["items"]), baseline=0, threshold=limit, first_seen=win["start"],
             rule_id="ci-anomaly-host-sweep" if sweep else self.id, title="Host sweep" if sweep else "Port scan"))
+
+
+    def _burst(self, event: dict, state: StateStore, now: float, src: str, port: object, out: list[Alert]) -> None:
+        """Many ports within seconds (a SYN scan) is a scan even when the minute's total stays under the threshold."""
+        bw = window_add(state, f"ps:burst:{src}", now, self.burst_window_s, port)
+        main = state.get(f"ps:ports:{src}", now)
+        if len(bw["items"]) < self.burst_ports or main is None or main["alerted"]:
+            return
+        main["alerted"] = True
+        state.put(f"ps:ports:{src}", main, now, self.window_s)
+        out.append(self.alert(
+            event, {"source.ip": src},
+            f"{src} reached {len(bw['items'])} distinct ports in {int(now - bw['start'])} s (burst threshold "
+            f"{self.burst_ports} in {self.burst_window_s} s)", observed=len(bw["items"]), baseline=0,
+            threshold=self.burst_ports, first_seen=bw["start"], title="Port scan"))
 
 
 class OutboundVolume(AnomalyDetector):

@@ -24,7 +24,7 @@ def run(det, events, state=None):
 
 
 def test_brute_force_alerts_once_at_threshold_and_escalates_a_later_success():
-    det = BruteForce(per_source=10, per_user=1000, window_s=300)
+    det = BruteForce(per_source=10, per_user=1000, window_s=300, burst=0)
     alerts, state = run(det, [ssh(T0 + i) for i in range(9)])
     assert alerts == []
     alerts, _ = run(det, [ssh(T0 + 9 + i) for i in range(30)], state)
@@ -35,6 +35,19 @@ def test_brute_force_alerts_once_at_threshold_and_escalates_a_later_success():
     assert a.severity == "Alta" and "T1110" in a.attack and a.first_seen == T0
     win, _ = run(det, [ssh(T0 + 60, "Accepted")], state)
     assert win[0].rule_id == "ci-anomaly-brute-force-success" and win[0].severity == "Crítica"
+
+
+def test_a_fast_guesser_below_the_window_threshold_is_a_burst():
+    det = BruteForce(per_source=10, burst=5, burst_window_s=60)
+    alerts, state = run(det, [ssh(T0 + i * 10) for i in range(4)])
+    assert alerts == []  # four tries in 30 s: not yet
+    alerts, state = run(det, [ssh(T0 + 40)], state)
+    assert len(alerts) == 1 and "burst threshold 5 in 60 s" in alerts[0].explanation["summary"]
+    assert run(det, [ssh(T0 + 50 + i) for i in range(10)], state)[0] == []  # one alert for the window
+    slow, _ = run(BruteForce(per_source=10, burst=5, burst_window_s=60), [ssh(T0 + i * 30) for i in range(9)])
+    assert slow == []  # nine tries, one every 30 s: neither threshold
+    win, _ = run(det, [ssh(T0 + 400, "Accepted")], state)
+    assert win and win[0].rule_id == "ci-anomaly-brute-force-success"
 
 
 def test_brute_force_per_user_across_sources():
@@ -57,13 +70,22 @@ def conn(t, src="198.51.100.7", dst="10.0.0.5", port=22, size=None):
 
 
 def test_port_scan_and_host_sweep():
-    det = PortScan(distinct_ports=20, distinct_hosts=20, window_s=60)
+    det = PortScan(distinct_ports=20, distinct_hosts=20, window_s=60, burst_ports=0)
     alerts, _ = run(det, [conn(T0 + i * 0.1, port=1000 + i) for i in range(19)] + [conn(T0 + 2, port=1000)])
     assert alerts == []  # 19 distinct ports, a repeat does not count
     alerts, _ = run(det, [conn(T0 + i * 0.1, port=1000 + i) for i in range(25)])
     assert [a.rule_id for a in alerts] == ["ci-anomaly-port-scan"] and alerts[0].explanation["observed"] == 20
     alerts, _ = run(det, [conn(T0 + i * 0.1, dst=f"10.0.1.{i}", port=445) for i in range(30)])
     assert [a.rule_id for a in alerts] == ["ci-anomaly-host-sweep"]
+
+
+def test_a_syn_scan_of_a_few_ports_within_seconds_is_a_port_scan():
+    det = PortScan(distinct_ports=20, burst_ports=10, burst_window_s=5)
+    alerts, _ = run(det, [conn(T0 + i * 0.05, port=20 + i) for i in range(12)])
+    assert [a.explanation["observed"] for a in alerts] == [10]
+    slow, _ = run(PortScan(distinct_ports=20, burst_ports=10, burst_window_s=5),
+                  [conn(T0 + i * 3, port=20 + i) for i in range(15)])
+    assert slow == []  # fifteen ports, one every 3 s: neither threshold
 
 
 def test_outbound_volume_needs_warmup_and_minimum():

@@ -29,7 +29,7 @@ def test_sshd_and_pam_lines_of_one_attempt_count_once():
                   FAILED.format(s=c, pid=pid, src="203.0.113.9", port=4000 + c),
                   FAILED.format(s=c, pid=pid, src="203.0.113.9", port=4000 + c),
                   MORE.format(s=c, pid=pid, n=2, src="203.0.113.9")]
-    state, alerts = failures(lines, per_source=12)
+    state, alerts = failures(lines, per_source=12, burst=0)
     assert state.get("bf:source:203.0.113.9", 0)["n"] == 12
     assert len(alerts) == 1 and alerts[0].explanation["observed"] == 12
 
