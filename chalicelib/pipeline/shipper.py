@@ -112,26 +112,42 @@ def follow(path: str, poll: float = 0.5) -> Iterator[bytes]:
 def records(lines: Iterable[bytes], device: str, pack: int, skipped: list[int] | None = None
             ) -> Iterator[tuple[str, bytes]]:
     """Non-empty lines, ``pack`` per record (newline-separated), each record under 1 MiB. A single line over
-    1 MiB cannot travel through Kinesis: it is reported on stderr (and counted in ``skipped``), not shipped."""
+    1 MiB cannot travel through Kinesis: it is reported on stderr (and counted in ``skipped``), not shipped.
+
+    A file whose ``#`` header says what its columns are (Zeek TSV ``#fields``, W3C/IIS ``#Fields:``) needs that
+    header to be read: the current header block travels at the head of every record that follows it."""
     buf: list[bytes] = []
+    header: list[bytes] = []
+    in_header = False
     size = 0
     for n, raw in enumerate(lines, 1):
         line = raw.rstrip(b"\r\n")
         if not line.strip():
             continue
+        if line[:1] == b"#":
+            if not in_header:  # a new header block: what came before it was read with the old one
+                if buf:
+                    yield device, b"\n".join(header + buf)
+                    buf, size = [], 0
+                header, in_header = [], True
+            if not line.startswith(b"#close"):
+                header.append(line)
+            continue
+        in_header = False
         if len(line) > MAX_RECORD_BYTES:
             print(f"warning: line {n} of device {device} is {len(line)} bytes, over Kinesis' 1 MiB record limit; "
                   "not shipped", file=sys.stderr)
             if skipped is not None:
                 skipped.append(n)
             continue
-        if buf and (len(buf) >= pack or size + len(line) + 1 > MAX_RECORD_BYTES):
-            yield device, b"\n".join(buf)
+        head = sum(len(h) + 1 for h in header)
+        if buf and (len(buf) >= pack or head + size + len(line) + 1 > MAX_RECORD_BYTES):
+            yield device, b"\n".join(header + buf)
             buf, size = [], 0
         buf.append(line)
         size += len(line) + 1
     if buf:
-        yield device, b"\n".join(buf)
+        yield device, b"\n".join(header + buf)
 
 
 def main(argv: list[str] | None = None) -> int:
