@@ -4,12 +4,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from .auth import BruteForce, WebLogin
+from .auth import BruteForce
 from .base import AnomalyDetector
 from .behaviour import Flatline, NewTerm, RateSpike
 from .network import OutboundVolume, PortScan
+from .web import WebLogin, WebScan
 
-REGISTRY = {cls.id: cls for cls in (BruteForce, WebLogin, PortScan, OutboundVolume, RateSpike, NewTerm, Flatline)}
+REGISTRY = {cls.id: cls for cls in (BruteForce, WebLogin, WebScan, PortScan, OutboundVolume, RateSpike, NewTerm, Flatline)}
 DEFAULT_CONFIG = Path(__file__).resolve().parents[1] / "rules" / "anomaly.yml"
 
 __all__ = ["AnomalyDetector", "build_detectors", "REGISTRY", "load_config"]
