@@ -122,3 +122,9 @@ def test_otrf_samples_parse_without_error():
                             assert not isinstance(ev, ParseError), (z.name, ev.reason, ev.raw[:200])
                             total += 1
     assert total > 1000
+
+
+def test_cloudtrail_records_timed_by_at_timestamp_when_event_time_is_missing():
+    ev = one(json.dumps({"eventSource": "iam.amazonaws.com", "eventName": "CreateUser", "@timestamp": "2026-11-22T10:00:00Z",
+                         "userIdentity": {"type": "IAMUser", "userName": "mallory"}, "sourceIPAddress": "203.0.113.9"}))
+    assert ev["_ts"] == 1795341600.0 and ev["@timestamp"] == "2026-11-22T10:00:00Z" and ev["user.name"] == "mallory"
