@@ -242,7 +242,7 @@ def _records(raw: IO[bytes], stats: InputStats, fmt: str | None, device: str | N
             yield from _evtx(tmp, stats, device)
         return
     stream = Stream(fmt, device, None)
-    stream.ctx["ref_time"] = ref
+    stream.ref = ref
     for item in read_stream(raw, stream, stats):
         yield stats, item
 

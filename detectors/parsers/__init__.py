@@ -14,7 +14,7 @@ import orjson
 
 from . import access, cef, jsonfmt, syslog
 from .common import Event, NotEvent, ParseError, Skipped, finish
-from .registry import BODY_FORMATS, HEADER_FORMATS, LINE_FORMATS, forced
+from .registry import BODY_FORMATS, HEADER_FORMATS, LINE_FORMATS, body_formats, forced, line_formats
 
 MAX_LINE = 1024 * 1024
 FORMATS = ("auto", "json", "syslog", "cef", "access", "auditd",
@@ -41,6 +41,7 @@ class Stream:
         if self.fmt is not None and self.fmt not in FORMATS:
             raise ValueError(f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}")
         self.device, self.received = device, received
+        self.ref: float | None = None  # when BSD timestamps were written (a file's date): their year
         self.ctx: dict[str, Any] = {}
 
     def line(self, text: str | bytes) -> list[Event | NotEvent]:
@@ -101,12 +102,13 @@ class Stream:
         if fmt is None:
             if first == "v" and line.startswith("version ") and HEADER_FORMATS[-1][1](line, self.ctx):
                 return [Skipped(line[:1000], "vpcflow header line")]  # VPC Flow Logs name their fields unmarked
-            for name, _, parse, key in HEADER_FORMATS:  # an input whose header named a format: its lines first
-                if key in self.ctx:
-                    ev = parse(line, self.ctx)
-                    if ev is not None:
-                        return self._done(ev, name, line)  # type: ignore[return-value]
-        if fmt == "cef" or (fmt is None and ("CEF:" in line[:200] or CEF_BARE.match(line))):
+            if self.ctx:  # an input whose header named a format: its lines first
+                for name, _, parse, key in HEADER_FORMATS:
+                    if key in self.ctx:
+                        ev = parse(line, self.ctx)
+                        if ev is not None:
+                            return self._done(ev, name, line)  # type: ignore[return-value]
+        if fmt == "cef" or (fmt is None and ("CEF:" in line[:200] or (line[1:2] == "|" and CEF_BARE.match(line)))):
             ev = cef.parse(line if "CEF:" in line[:200] else "CEF:" + line)
             return [finish(ev, "cef", line, self.device, self.received) if ev else
                     ParseError(line, "not a valid CEF record", "cef", self.device)]
@@ -114,19 +116,19 @@ class Stream:
             ev = syslog.parse_audit(line)
             if ev:
                 return self._done(ev, "auditd", line)  # type: ignore[return-value]
-        if fmt is None:
-            for name, sniff, parse in LINE_FORMATS:
-                if sniff(line):
-                    got = self._done(parse(line), name, line)
-                    if got:
-                        return got
         looks_syslog = first == "<" or syslog.looks_like_header(line)
         if fmt in (None, "access") and not looks_syslog and (first.isalnum() or first in ":["):
-            ev = access.parse(line)
+            ev = access.parse(line)  # the commonest line that starts with a digit: tried before the rarer ones
             if ev:
                 return self._done(ev, "access", line)  # type: ignore[return-value]
             if fmt == "access":
                 return [ParseError(line, "not a combined/common access log line", "access", self.device)]
+        if fmt is None:
+            for name, sniff, parse in line_formats(first):
+                if sniff(line):
+                    got = self._done(parse(line), name, line)
+                    if got:
+                        return got
         if fmt in (None, "syslog"):
             got = self._syslog(line)
             if got:
@@ -147,7 +149,7 @@ class Stream:
         return out
 
     def _syslog(self, line: str) -> list[Event | NotEvent] | None:
-        ev = syslog.parse(line, self.ctx.get("ref_time") or self.received)
+        ev = syslog.parse(line, self.ref or self.received)
         if ev is None:
             m = PRI.match(line)
             body = line[m.end():] if m else line
@@ -161,15 +163,15 @@ class Stream:
             return None
         kind = "syslog5424" if ev.pop("_syslog") == "5424" else "syslog3164"
         body = ev.get("message") or ""
-        if not ev.get("_program_known"):
-            tagged = f"{ev.get('process.name') or ''}: {body}" if ev.get("process.name") else body
-            for name, sniff, parse in BODY_FORMATS:
+        if not ev.pop("_program_known", False) and body:
+            prog = ev.get("process.name")
+            tagged = f"{prog}: {body}" if prog else body
+            for name, sniff, parse in body_formats(prog):
                 for text in (tagged, body) if tagged != body else (body,):
-                    if text and sniff(text):
+                    if sniff(text):
                         sub = parse(text)
                         if sub is not None:
                             return self._done(syslog.wrap(ev, sub), name, line)
-        ev.pop("_program_known", None)
         return self._done(ev, kind, line)
 
     def _forced(self, line: str, fmt: str) -> list[Event | NotEvent]:
@@ -184,7 +186,7 @@ class Stream:
             else:
                 ev = parse(line)
                 if ev is None:
-                    hdr = syslog.parse(line, self.ctx.get("ref_time") or self.received)
+                    hdr = syslog.parse(line, self.ref or self.received)
                     if hdr is not None and hdr.get("message"):
                         body = hdr["message"]
                         sub = parse(f"{hdr.get('process.name')}: {body}") or parse(body)

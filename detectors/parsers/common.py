@@ -8,7 +8,6 @@ from datetime import datetime, timezone
 from functools import lru_cache
 from typing import Any
 
-from .webdecode import add_decoded
 
 Event = dict[str, Any]
 
@@ -89,7 +88,6 @@ def finish(ev: Event, fmt: str, raw: str, device: str | None, received: float | 
         ev["_logsource"] = {}
     if device and not ev.get("host.name"):
         ev["host.name"] = device
-    add_decoded(ev)
     return ev
 
 

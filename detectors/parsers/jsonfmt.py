@@ -25,6 +25,15 @@ def kind(doc: dict[str, Any]) -> str:
 def from_doc(doc: dict[str, Any]) -> tuple[str, list[Event]]:
     if isinstance(doc.get("Records"), list):  # a whole CloudTrail file
         return "cloudtrail", [cloudtrail(r) for r in doc["Records"] if isinstance(r, dict)]
+    k = kind(doc)  # the commonest kinds first: Windows events and CloudTrail records
+    if k == "evtx":
+        return k, [windows.from_evtx(doc)]
+    if k == "winlogbeat":
+        return k, [windows.from_winlogbeat(doc)]
+    if k == "windows_flat":
+        return "evtx", [windows.from_flat(doc)]
+    if k == "cloudtrail":
+        return k, [cloudtrail(doc)]
     if isinstance(doc.get("CloudTrailEvent"), str):  # LookupEvents output: the record is a JSON string inside
         try:
             inner = orjson.loads(doc["CloudTrailEvent"])
@@ -44,15 +53,6 @@ def from_doc(doc: dict[str, Any]) -> tuple[str, list[Event]]:
             for ev in events:
                 _journal_message(ev)
         return ck, events
-    k = kind(doc)
-    if k == "evtx":
-        return k, [windows.from_evtx(doc)]
-    if k == "winlogbeat":
-        return k, [windows.from_winlogbeat(doc)]
-    if k == "windows_flat":
-        return "evtx", [windows.from_flat(doc)]
-    if k == "cloudtrail":
-        return k, [cloudtrail(doc)]
     return "ecs", [ecs(doc)]
 
 

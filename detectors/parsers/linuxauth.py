@@ -39,7 +39,14 @@ SU = re.compile(r"^(?:\(to (\S+)\) (\S+) on (\S+)|(FAILED SU|Successful su) .*?f
 SSH_PROGRAMS = ("sshd", "sshd-session", "sshd-auth")
 
 
+IPV4 = re.compile(r"^(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?:\.(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$")
+
+
 def is_ip(value: str) -> bool:
+    if IPV4.match(value):
+        return True
+    if ":" not in value:
+        return False
     try:
         ipaddress.ip_address(value)
         return True

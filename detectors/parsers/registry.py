@@ -18,19 +18,63 @@ DOC_KINDS: list[tuple[str, Callable[[dict], bool], Callable[[dict], list]]] = []
 from . import (asa, awsweb, ciscoise, fortigate, leef, panos, pfsense, suricata, syslog,  # noqa: E402
                vpcflow, vsftpd, w3c, weberror, windows_xml, zeek)
 
-LINE_FORMATS += [("windows_xml", windows_xml.sniff, windows_xml.parse),
-                 ("suricata_fast", suricata.sniff, suricata.parse),
-                 ("weberror", weberror.sniff, weberror.parse),
-                 ("awsweb", awsweb.sniff, awsweb.parse),
-                 ("vpcflow", vpcflow.sniff, vpcflow.parse),
-                 ("w3c", w3c.sniff, w3c.parse),
-                 ("leef", leef.sniff, leef.parse),
-                 ("netfilter", syslog.sniff_netfilter, syslog.parse_netfilter)]
-BODY_FORMATS += [("asa", asa.sniff, asa.parse), ("pfsense", pfsense.sniff, pfsense.parse),
-                 ("fortigate", fortigate.sniff, fortigate.parse), ("panos", panos.sniff, panos.parse),
-                 ("leef", leef.sniff, leef.parse), ("ciscoise", ciscoise.sniff, ciscoise.parse),
-                 ("vsftpd", vsftpd.sniff, vsftpd.parse), ("suricata_fast", suricata.sniff, suricata.parse),
-                 ("weberror", weberror.sniff, weberror.parse)]
+DIGITS = "0123456789"
+
+
+def _guard(test: Callable[[str], bool], sniff: Callable[[str], bool]) -> Callable[[str], bool]:
+    """A cheap string test in front of a format's own sniff, so the usual line pays for one comparison."""
+    return lambda t: test(t) and sniff(t)
+
+
+# (name, first characters the format can start with or None for any, sniff, parse): a line meets only the
+# formats its first character allows, each behind a cheap guard.
+LINE_TABLE = [
+    ("windows_xml", "<-", windows_xml.sniff, windows_xml.parse),
+    ("suricata_fast", DIGITS, _guard(lambda t: "[**]" in t[:60], suricata.sniff), suricata.parse),
+    ("weberror", "[" + DIGITS, _guard(lambda t: t[0] == "[" or t[4:5] == "/", weberror.sniff), weberror.parse),
+    ("awsweb", "hgtuw" + DIGITS, _guard(lambda t: not t[0].isdigit() or t[4:5] == "-", awsweb.sniff), awsweb.parse),
+    ("vpcflow", DIGITS, _guard(lambda t: t[1:2] == " ", vpcflow.sniff), vpcflow.parse),
+    ("w3c", DIGITS, _guard(lambda t: t[4:5] == "-" or t[2:3] == ":", w3c.sniff), w3c.parse),
+    ("leef", None, _guard(lambda t: "LEEF:" in t[:300], leef.sniff), leef.parse),
+    ("netfilter", None, syslog.sniff_netfilter, syslog.parse_netfilter),
+]
+LINE_FORMATS += [(name, sniff, parse) for name, _, sniff, parse in LINE_TABLE]
+_BY_FIRST: dict[str, list] = {}
+
+
+def line_formats(first: str) -> list[tuple[str, Callable[[str], bool], Callable[[str], Any]]]:
+    """The line formats a line starting with ``first`` may be (cached per character)."""
+    hit = _BY_FIRST.get(first)
+    if hit is None:
+        hit = _BY_FIRST[first] = [(n, sn, p) for n, chars, sn, p in LINE_TABLE if chars is None or first in chars]
+    return hit
+
+
+# (name, program-name prefixes that carry it or None when it comes untagged, sniff, parse)
+BODY_TABLE = [
+    ("asa", ("%asa-", "%ftd-", "%pix-", "%fwsm-"), asa.sniff, asa.parse),
+    ("pfsense", ("filterlog",), pfsense.sniff, pfsense.parse),
+    ("vsftpd", ("vsftpd",), vsftpd.sniff, vsftpd.parse),
+    ("suricata_fast", ("suricata", "snort"), suricata.sniff, suricata.parse),
+    ("weberror", ("httpd", "apache", "nginx"), weberror.sniff, weberror.parse),
+    ("fortigate", None, _guard(lambda t: "=" in t[:12], fortigate.sniff), fortigate.parse),
+    ("panos", None, _guard(lambda t: "," in t[:300], panos.sniff), panos.parse),
+    ("leef", None, _guard(lambda t: "LEEF:" in t[:300], leef.sniff), leef.parse),
+    ("ciscoise", None, _guard(lambda t: "CISE_" in t[:300], ciscoise.sniff), ciscoise.parse),
+    ("asa", None, _guard(lambda t: "%" in t[:300], asa.sniff), asa.parse),
+    ("vsftpd", None, _guard(lambda t: "[pid " in t[:40] or " LOGIN: " in t[:80], vsftpd.sniff), vsftpd.parse),
+]
+BODY_FORMATS += [(name, sniff, parse) for name, _, sniff, parse in BODY_TABLE]
+_UNTAGGED = [(n, sn, p) for n, progs, sn, p in BODY_TABLE if progs is None]
+
+
+def body_formats(program: str | None) -> list[tuple[str, Callable[[str], bool], Callable[[str], Any]]]:
+    """The formats a syslog message of ``program`` may carry: the program's own, then those that come untagged."""
+    prog = (program or "").lower()
+    own = [(n, sn, p) for n, progs, sn, p in BODY_TABLE if progs and prog.startswith(progs)] if prog else []
+    return own + _UNTAGGED
+
+
 HEADER_FORMATS += [("zeek", zeek.header, zeek.parse, "zeek"),
                    ("awsweb", awsweb.header, awsweb.parse, "cloudfront_fields"),
                    ("w3c", w3c.header, w3c.parse, "w3c"),

@@ -34,7 +34,12 @@ MONTHS = {m: i for i, m in enumerate(("Jan", "Feb", "Mar", "Apr", "May", "Jun", 
 REPEATED = re.compile(r"^(?:last )?message repeated (\d+) times(?:: \[ ?(.*?)\]?)?$", re.S)
 
 
+MONTH_NAMES = frozenset(("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"))
+
+
 def looks_like_header(line: str) -> bool:
+    if line[:3] not in MONTH_NAMES and not (line[4:5] == "-" and line[:4].isdigit()):
+        return False
     return LOOKS.match(line) is not None
 
 

@@ -20,7 +20,9 @@ FIELDS = ("url.original", "url.path", "url.query", "url.full", "cs-uri-query", "
 ROUNDS = 4
 MAX_CHARS = 16_384
 UNICODE = re.compile(r"%u([0-9a-fA-F]{4})|\\u([0-9a-fA-F]{4})|\\x([0-9a-fA-F]{2})")
-HINT = re.compile(r"[%+&\\]")
+HINT = re.compile(r"%[0-9a-fA-F]{2}|%u[0-9a-fA-F]{4}|\\[ux][0-9a-fA-F]|&#?\w+;|\+")
+ENTITY = re.compile(r"&#?\w+;")
+NONE: dict[str, str] = {}
 
 
 def _unicode(m: re.Match) -> str:
@@ -30,23 +32,32 @@ def _unicode(m: re.Match) -> str:
 def decode(text: str) -> str:
     out = text[:MAX_CHARS]
     for _ in range(ROUNDS):
-        nxt = html.unescape(unquote_plus(UNICODE.sub(_unicode, out), errors="replace"))
+        nxt = out
+        if "%u" in nxt or "\\" in nxt:
+            nxt = UNICODE.sub(_unicode, nxt)
+        if "%" in nxt or "+" in nxt:
+            nxt = unquote_plus(nxt, errors="replace")
+        if "&" in nxt and ENTITY.search(nxt):
+            nxt = html.unescape(nxt)
         if nxt == out:
             break
         out = nxt
     return out
 
 
-def add_decoded(ev: Event) -> None:
-    """Fill ``_decoded`` with each web field whose decoded text differs from what was logged."""
-    found = None
+def decoded(ev: Event) -> dict[str, str]:
+    """The decoded copy of each web field whose decoded text differs from what was logged (cached on the event)."""
+    found = ev.get("_decoded")
+    if found is not None:
+        return found
+    found = NONE
     for f in FIELDS:
         v = ev.get(f)
         if v.__class__ is str and HINT.search(v):
             d = decode(v)
             if d != v:
-                if found is None:
+                if found is NONE:
                     found = {}
                 found[f] = d
-    if found:
-        ev["_decoded"] = found
+    ev["_decoded"] = found
+    return found

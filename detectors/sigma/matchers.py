@@ -9,6 +9,7 @@ import ipaddress
 import re
 from typing import Any, Callable
 
+from ..parsers.webdecode import decoded
 from .ir import MULTI, SINGLE, Unsupported
 
 Matcher = Callable[[dict], bool]
@@ -23,6 +24,7 @@ FIELD_FALLBACK = {
     "c-uri": "url.original", "c-uri-query": "url.query", "c-uri-stem": "url.path", "c-useragent": "user_agent.original",
     "cs-method": "http.request.method", "sc-status": "http.response.status_code", "cs-host": "url.domain",
     "r-dns": "destination.domain", "cs-referrer": "http.request.referrer", "c-ip": "source.ip",
+    "cs-referer": "http.request.referrer",
     "cs-uri-query": "url.original", "cs-uri-stem": "url.path", "cs-user-agent": "user_agent.original",
 }
 
@@ -43,8 +45,10 @@ DECODED_FIELDS = frozenset(("url.original", "url.path", "url.query", "url.full",
 def get_web(event: dict, field: str) -> Any:
     """A web request field: the logged value and, when it differs, its decoded copy (``parsers.webdecode``)."""
     v = get(event, field)
-    dec = event.get("_decoded")
-    if dec is None or v is MISSING:
+    if v is MISSING:
+        return v
+    dec = decoded(event)
+    if not dec:
         return v
     d = dec.get(field) or dec.get(FIELD_FALLBACK.get(field, ""))
     if d is None:
@@ -212,7 +216,7 @@ def haystack(event: dict) -> str:
     if hay is None:
         hay = event["_hay"] = "\x1f".join([v if v.__class__ is str else str(v) for k, v in event.items()
                                             if k[0] != "_" and v.__class__ in _SCALARS]
-                                           + list((event.get("_decoded") or {}).values())).lower()
+                                           + list(decoded(event).values())).lower()
     return hay
 
 

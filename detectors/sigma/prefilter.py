@@ -11,7 +11,8 @@ from __future__ import annotations
 import ahocorasick
 
 
-from .matchers import FIELD_FALLBACK, haystack
+from ..parsers.webdecode import decoded
+from .matchers import DECODED_FIELDS, FIELD_FALLBACK, haystack
 
 Anchors = frozenset  # of (field, lowercase literal)
 
@@ -90,6 +91,7 @@ class RouteIndex:
             if FIELD_FALLBACK.get(f):
                 self.by_key.setdefault(FIELD_FALLBACK[f], []).append(a)
         self.by_key_items = list(self.by_key.items())
+        self.web = bool(DECODED_FIELDS & set(self.by_key))  # a route with web-field rules looks at decoded copies
         self.empty = not self.by_key and self.keyword_auto is None
 
     def candidates(self, event: dict) -> list:
@@ -111,9 +113,8 @@ class RouteIndex:
                 v = event.get(key)
                 if v is not None:
                     _scan(autos, v, seen)
-        dec = event.get("_decoded")
-        if dec is not None:  # web fields' decoded copies (parsers.webdecode) meet the same literals
-            for key, v in dec.items():
+        if self.web:  # web fields' decoded copies (parsers.webdecode) meet the same literals
+            for key, v in decoded(event).items():
                 autos = by_key.get(key)
                 if autos is not None:
                     _scan(autos, v, seen)

@@ -56,7 +56,7 @@ def test_cef_with_escapes_and_access_log():
     assert ev["observer.version"] == "7|2" and ev["message"] == "a b=c" and ev["destination.port"] == 53
     assert ev["user.name"] == "dave" and ev["_logsource"]["category"] == "firewall" and ev["host.name"] == "fw2"
     web = one('203.0.113.9 - - [22/Nov/2026:10:00:00 +0000] "GET /wp-login.php?x=1 HTTP/1.1" 404 123 "-" "curl/8"')
-    assert web["http.response.status_code"] == 404 and web["cs-uri-stem"] == "/wp-login.php"
+    assert web["http.response.status_code"] == 404 and web["url.path"] == "/wp-login.php"
     assert web["_logsource"] == {"category": "webserver"} and web["@timestamp"] == "2026-11-22T10:00:00.000Z"
 
 
