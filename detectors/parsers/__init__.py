@@ -14,7 +14,7 @@ import orjson
 
 from . import access, cef, jsonfmt, syslog
 from .common import Event, NotEvent, ParseError, Skipped, finish
-from .registry import BODY_FORMATS, HEADER_FORMATS, LINE_FORMATS, body_formats, forced, line_formats
+from .registry import BODY_FORMATS, HEADER_FORMATS, LINE_FORMATS, body_formats, forced, line_formats, untagged_hint
 
 MAX_LINE = 1024 * 1024
 FORMATS = ("auto", "json", "syslog", "cef", "access", "auditd",
@@ -36,6 +36,8 @@ __all__ = ["Event", "ParseError", "Skipped", "NotEvent", "Stream", "parse_line",
 
 
 class Stream:
+    __slots__ = ("fmt", "device", "received", "ref", "ctx")
+
     def __init__(self, fmt: str | None = None, device: str | None = None, received: float | None = None) -> None:
         self.fmt = None if fmt in (None, "auto") else fmt
         if self.fmt is not None and self.fmt not in FORMATS:
@@ -82,6 +84,9 @@ class Stream:
 
     def _dispatch(self, line: str) -> list[Event | NotEvent]:
         fmt = self.fmt
+        if fmt is None and line[:3] in syslog.MONTH_NAMES and line.find("CEF:", 0, 200) < 0:
+            return self._syslog(line) or [ParseError(line, "unrecognised format (no parser recognises this line)",
+                                                     None, self.device)]  # the commonest line: straight to syslog
         if fmt is not None and fmt not in ("json", "syslog", "cef", "access", "auditd"):
             return self._forced(line, fmt)
         first = line[0]
@@ -108,22 +113,24 @@ class Stream:
                         ev = parse(line, self.ctx)
                         if ev is not None:
                             return self._done(ev, name, line)  # type: ignore[return-value]
-        if fmt == "cef" or (fmt is None and ("CEF:" in line[:200] or (line[1:2] == "|" and CEF_BARE.match(line)))):
-            ev = cef.parse(line if "CEF:" in line[:200] else "CEF:" + line)
+        if fmt == "cef" or (fmt is None and (line.find("CEF:", 0, 200) >= 0 or (line[1:2] == "|" and
+                                                                               CEF_BARE.match(line)))):
+            ev = cef.parse(line if line.find("CEF:", 0, 200) >= 0 else "CEF:" + line)
             return [finish(ev, "cef", line, self.device, self.received) if ev else
                     ParseError(line, "not a valid CEF record", "cef", self.device)]
         if fmt in (None, "auditd") and (line.startswith("type=") or line.startswith("node=")):
             ev = syslog.parse_audit(line)
             if ev:
                 return self._done(ev, "auditd", line)  # type: ignore[return-value]
-        looks_syslog = first == "<" or syslog.looks_like_header(line)
-        if fmt in (None, "access") and not looks_syslog and (first.isalnum() or first in ":["):
+        stamped = line[:3] in syslog.MONTH_NAMES  # a BSD syslog time first: syslog, whatever follows
+        if fmt == "access" or (fmt is None and not stamped and first != "<" and (first.isalnum() or first in ":[")
+                               and line.find('] "', 0, 500) > 0):  # an access line has "[time] "request""
             ev = access.parse(line)  # the commonest line that starts with a digit: tried before the rarer ones
             if ev:
                 return self._done(ev, "access", line)  # type: ignore[return-value]
             if fmt == "access":
                 return [ParseError(line, "not a combined/common access log line", "access", self.device)]
-        if fmt is None:
+        if fmt is None and not stamped:
             for name, sniff, parse in line_formats(first):
                 if sniff(line):
                     got = self._done(parse(line), name, line)
@@ -165,9 +172,12 @@ class Stream:
         body = ev.get("message") or ""
         if not ev.pop("_program_known", False) and body:
             prog = ev.get("process.name")
-            tagged = f"{prog}: {body}" if prog else body
-            for name, sniff, parse in body_formats(prog):
-                for text in (tagged, body) if tagged != body else (body,):
+            own, untagged = body_formats(prog)
+            tries = ((own, f"{prog}: {body}"), (own, body)) if own else ()
+            if untagged_hint(body):
+                tries += ((untagged, body),)
+            for formats, text in tries:
+                for name, sniff, parse in formats:
                     if sniff(text):
                         sub = parse(text)
                         if sub is not None:

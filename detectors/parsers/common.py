@@ -47,9 +47,9 @@ def iso_to_epoch(value: Any) -> float | None:
     try:
         if text.endswith("Z"):
             text = text[:-1] + "+00:00"
-        # Python 3.11 reads at most 6 fractional digits (EVTX writes 7); the offset after them stays as written
-        text = FRACTION.sub(lambda m: "." + m.group(1)[:6], text, count=1)
-        if len(text) > 5 and text[-5] in "+-" and text[-4:].isdigit() and text[-3] != ":":
+        if "." in text:  # Python 3.11 reads at most 6 fractional digits (EVTX writes 7); the offset stays
+            text = FRACTION.sub(lambda m: "." + m.group(1)[:6], text, count=1)
+        if len(text) > 5 and text[-5] in "+-" and text[-3] != ":" and text[-4:].isdigit():
             text = f"{text[:-2]}:{text[-2:]}"  # +0000 -> +00:00
         dt = datetime.fromisoformat(text)
     except ValueError:

@@ -91,8 +91,13 @@ def program_fields(prog: str, title: str | None, msg: str, ev: Event, ls: dict[s
     return False
 
 
+# the regexes a message may meet, by its first word (most sshd lines are none of them)
+SSHD_BY_WORD = {"Failed": (0,), "Accepted": (1,), "Invalid": (2,), "Illegal": (2,), "Disconnected": (3, 7),
+                "Connection": (3, 7, 8), "error:": (4, 5), "Unable": (6,), "Received": (7,)}
+
+
 def sshd(ev: Event, msg: str) -> None:
-    for rx, action, outcome, tally in SSHD:
+    for rx, action, outcome, tally in (SSHD[i] for i in SSHD_BY_WORD.get(msg.partition(" ")[0], ())):
         m = rx.match(msg)
         if not m:
             continue

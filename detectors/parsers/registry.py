@@ -19,6 +19,7 @@ from . import (asa, awsweb, ciscoise, fortigate, leef, panos, pfsense, suricata,
                vpcflow, vsftpd, w3c, weberror, windows_xml, zeek)
 
 DIGITS = "0123456789"
+ASA_TAGS = ("%ASA-", "%FTD-", "%PIX-", "%FWSM-")
 
 
 def _guard(test: Callable[[str], bool], sniff: Callable[[str], bool]) -> Callable[[str], bool]:
@@ -32,10 +33,12 @@ LINE_TABLE = [
     ("windows_xml", "<-", windows_xml.sniff, windows_xml.parse),
     ("suricata_fast", DIGITS, _guard(lambda t: "[**]" in t[:60], suricata.sniff), suricata.parse),
     ("weberror", "[" + DIGITS, _guard(lambda t: t[0] == "[" or t[4:5] == "/", weberror.sniff), weberror.parse),
-    ("awsweb", "hgtuw" + DIGITS, _guard(lambda t: not t[0].isdigit() or t[4:5] == "-", awsweb.sniff), awsweb.parse),
+    ("awsweb", "hgtuw" + DIGITS, _guard(lambda t: not t[0].isdigit() or t[4:5] == "-" and (t[10:11] == "\t" or (
+        t[10:11] == "T" and ":" in t[t.find(" ", 20) + 1:t.find(" ", 20) + 60].split(" ", 2)[1:2][0]
+        if t.count(" ", 20, 120) >= 2 else False)), awsweb.sniff), awsweb.parse),
     ("vpcflow", DIGITS, _guard(lambda t: t[1:2] == " ", vpcflow.sniff), vpcflow.parse),
     ("w3c", DIGITS, _guard(lambda t: t[4:5] == "-" or t[2:3] == ":", w3c.sniff), w3c.parse),
-    ("leef", None, _guard(lambda t: "LEEF:" in t[:300], leef.sniff), leef.parse),
+    ("leef", None, _guard(lambda t: t.find("LEEF:", 0, 300) >= 0, leef.sniff), leef.parse),
     ("netfilter", None, syslog.sniff_netfilter, syslog.parse_netfilter),
 ]
 LINE_FORMATS += [(name, sniff, parse) for name, _, sniff, parse in LINE_TABLE]
@@ -58,21 +61,38 @@ BODY_TABLE = [
     ("suricata_fast", ("suricata", "snort"), suricata.sniff, suricata.parse),
     ("weberror", ("httpd", "apache", "nginx"), weberror.sniff, weberror.parse),
     ("fortigate", None, _guard(lambda t: "=" in t[:12], fortigate.sniff), fortigate.parse),
-    ("panos", None, _guard(lambda t: "," in t[:300], panos.sniff), panos.parse),
-    ("leef", None, _guard(lambda t: "LEEF:" in t[:300], leef.sniff), leef.parse),
-    ("ciscoise", None, _guard(lambda t: "CISE_" in t[:300], ciscoise.sniff), ciscoise.parse),
-    ("asa", None, _guard(lambda t: "%" in t[:300], asa.sniff), asa.parse),
+    ("panos", None, _guard(lambda t: t[1:2] == "," and t[:1].isdigit(), panos.sniff), panos.parse),
+    ("leef", None, _guard(lambda t: t.find("LEEF:", 0, 300) >= 0, leef.sniff), leef.parse),
+    ("ciscoise", None, _guard(lambda t: t.find("CISE_", 0, 300) >= 0, ciscoise.sniff), ciscoise.parse),
+    ("asa", None, _guard(lambda t: t.find("%", 0, 300) >= 0 and any(t.find(p, 0, 300) >= 0 for p in ASA_TAGS),
+                         asa.sniff), asa.parse),
     ("vsftpd", None, _guard(lambda t: "[pid " in t[:40] or " LOGIN: " in t[:80], vsftpd.sniff), vsftpd.parse),
 ]
 BODY_FORMATS += [(name, sniff, parse) for name, _, sniff, parse in BODY_TABLE]
 _UNTAGGED = [(n, sn, p) for n, progs, sn, p in BODY_TABLE if progs is None]
 
 
-def body_formats(program: str | None) -> list[tuple[str, Callable[[str], bool], Callable[[str], Any]]]:
-    """The formats a syslog message of ``program`` may carry: the program's own, then those that come untagged."""
+_BY_PROGRAM: dict[str, list] = {}
+
+
+
+def body_formats(program: str | None) -> tuple[list, list]:
+    """The formats a syslog message of ``program`` may carry: the program's own (read with its tag), and those
+    that come untagged (read from the message alone)."""
     prog = (program or "").lower()
-    own = [(n, sn, p) for n, progs, sn, p in BODY_TABLE if progs and prog.startswith(progs)] if prog else []
-    return own + _UNTAGGED
+    own = _BY_PROGRAM.get(prog)
+    if own is None:
+        own = [(n, sn, p) for n, progs, sn, p in BODY_TABLE if progs and prog.startswith(progs)] if prog else []
+        if len(_BY_PROGRAM) < 4096:
+            _BY_PROGRAM[prog] = own
+    return own, _UNTAGGED
+
+
+def untagged_hint(body: str) -> bool:
+    """Whether an untagged device format may hide in this message (a few bounded finds, no regex)."""
+    return ("=" in body[:12] or (body[1:2] == "," and body[:1].isdigit()) or body.find("%", 0, 200) >= 0
+            or body.find("LEEF:", 0, 300) >= 0 or body.find("CISE_", 0, 300) >= 0 or body.find("[pid ", 0, 60) >= 0
+            or body.find(" LOGIN: ", 0, 160) >= 0)
 
 
 HEADER_FORMATS += [("zeek", zeek.header, zeek.parse, "zeek"),

@@ -22,6 +22,9 @@ BSD_TS = r"[A-Z][a-z]{2} {1,2}\d{1,2} \d\d:\d\d:\d\d(?:\.\d+)?(?: \d{4}(?= ))?"
 ISO_TS = r"\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:?\d\d)?"
 RFC3164 = re.compile(rf"^(?:<(\d{{1,3}})>)?({BSD_TS}|{ISO_TS}) (\S*) ?"
                      r"([^\s:\[\(]+)(?:\(([^)\s]*)\))?(?:\[(\d+)\])?(?: \(([^)]*)\)| <(\w+)>)?: ?(.*)$", re.S)
+# the classic form, by far the commonest: tried before the general one (which allows the rarer tag forms)
+CLASSIC = re.compile(r"^(?:<(\d{1,3})>)?([A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d) (\S+) ([^\s:\[\(]+)(?:\[(\d+)\])?: ?(.*)$",
+                     re.S)
 UNTAGGED = re.compile(rf"^(?:<(\d{{1,3}})>)?({BSD_TS}|{ISO_TS}) (\S+) (.*)$", re.S)
 # Cisco-style "<166>Aug 06 2016 20:39:42: %ASA-…" and "Feb 29 01:15:43: text": a time, a colon, no host
 HOSTLESS = re.compile(r"^(?:<(\d{1,3})>)?([A-Z][a-z]{2} {1,2}\d{1,2}(?: \d{4})? \d\d:\d\d:\d\d(?:\.\d+)?): (.*)$", re.S)
@@ -44,7 +47,7 @@ def looks_like_header(line: str) -> bool:
 
 
 def parse(text: str, ref: float | None = None) -> Event | None:
-    m = RFC5424.match(text)
+    m = RFC5424.match(text) if text[:1] == "<" and text.find(">1 ", 1, 6) > 0 else None
     if m:
         pri, ts, host, app, procid, msgid, sd, msg = m.groups()
         ev: Event = {"_ts": iso_to_epoch(ts) if ts != "-" else None, "host.name": None if host == "-" else host,
@@ -55,39 +58,34 @@ def parse(text: str, ref: float | None = None) -> Event | None:
         if sd != "-":
             ev["log.syslog.structured_data"] = sd
             _structured(ev, sd)
+        _program(ev)
+        return ev
+    m = CLASSIC.match(text)
+    if m:
+        pri, ts, host, app, pid, msg = m.groups()
+        ev = {"_ts": _bsd_time(ts, _ref_day(ref)), "host.name": host, "process.name": app, "process.pid": pid,
+              "message": msg.strip(), "_syslog": "3164"}
+    elif (m := RFC3164.match(text)) is not None:
+        pri, ts, host, app, sub, pid, sub2, level, msg = m.groups()
+        ev = {"_ts": _bsd_time(ts, _ref_day(ref)), "host.name": host or None, "process.name": app,
+              "process.pid": pid, "message": msg.strip(), "_syslog": "3164"}
+        if sub or sub2:
+            ev["process.title"] = sub or sub2
+        if level:
+            ev["log.level"] = level
+    elif (m := HOSTLESS.match(text)) is not None:
+        pri, ts, msg = m.groups()
+        ev = {"_ts": _bsd_time(_year_last(ts), _ref_day(ref)), "message": msg.strip(), "_syslog": "3164"}
+    elif (m := UNTAGGED.match(text)) is not None:
+        pri, ts, host, msg = m.groups()
+        ev = {"_ts": _bsd_time(ts, _ref_day(ref)), "host.name": host, "message": msg.strip(), "_syslog": "3164"}
+    elif (m := NO_TIME.match(text)) is not None:
+        pri, app, pid, msg = m.groups()
+        ev = {"process.name": app, "process.pid": pid, "message": msg.strip(), "_syslog": "3164"}
     else:
-        m = HOSTLESS.match(text)
-        if m:
-            pri, ts, msg = m.groups()
-            ev = {"_ts": _bsd_time(_year_last(ts), _ref_day(ref)), "message": msg.strip(), "_syslog": "3164"}
-            if pri:
-                ev["log.syslog.priority"] = int(pri)
-            _program(ev)
-            return ev
-        m = RFC3164.match(text)
-        if m:
-            pri, ts, host, app, sub, pid, sub2, level, msg = m.groups()
-            ev = {"_ts": _bsd_time(ts, _ref_day(ref)), "host.name": host or None, "process.name": app,
-                  "process.pid": pid, "message": msg.strip(), "_syslog": "3164"}
-            if sub or sub2:
-                ev["process.title"] = sub or sub2
-            if level:
-                ev["log.level"] = level
-        else:
-            m = UNTAGGED.match(text)
-            if not m:
-                m = NO_TIME.match(text)
-                if not m:
-                    return None
-                pri, app, pid, msg = m.groups()
-                ev = {"process.name": app, "process.pid": pid, "message": msg.strip(), "_syslog": "3164",
-                      "log.syslog.priority": int(pri)}
-                _program(ev)
-                return ev
-            pri, ts, host, msg = m.groups()
-            ev = {"_ts": _bsd_time(ts, _ref_day(ref)), "host.name": host, "message": msg.strip(), "_syslog": "3164"}
-        if pri:
-            ev["log.syslog.priority"] = int(pri)
+        return None
+    if pri:
+        ev["log.syslog.priority"] = int(pri)
     _program(ev)
     return ev
 
@@ -137,8 +135,16 @@ def _year_last(ts: str) -> str:
     return f"{parts[0]} {parts[1]} {parts[3]} {parts[2]}" if len(parts) == 4 else ts
 
 
+_TODAY = [0.0, 0]
+
+
 def _ref_day(ref: float | None) -> int:
-    return int((ref if ref is not None else time.time()) // 86400)
+    if ref is not None:
+        return int(ref // 86400)
+    now = time.time()
+    if now - _TODAY[0] > 60:  # the clock is read once a minute, not once a line
+        _TODAY[0], _TODAY[1] = now, int(now // 86400)
+    return _TODAY[1]
 
 
 @lru_cache(maxsize=8192)
@@ -170,7 +176,7 @@ def _bsd_time(ts: str, ref_day: int) -> float | None:
 def _program(ev: Event) -> None:
     prog = (ev.get("process.name") or "").lower()
     msg = ev.get("message") or ""
-    rep = REPEATED.match(msg)
+    rep = REPEATED.match(msg) if "repeated" in msg[:25] else None
     if rep:  # rsyslog's "message repeated N times: [ msg ]": the repeated record, counted N times
         ev["event.repeat_count"] = int(rep.group(1))
         if rep.group(2):
@@ -198,6 +204,7 @@ def _program(ev: Event) -> None:
 
 
 KV = re.compile(r"(\w+)=(\"[^\"]*\"|\S*)")
+BLOCKED = re.compile(r"block|drop|reject|deny", re.I)  # the verdict, in the prefix before the fields
 FW_KV = re.compile(r"\b(SRC|DST|LEN|PROTO|SPT|DPT|IN|OUT)=(\S*)")  # netfilter values are never quoted
 
 
@@ -233,18 +240,20 @@ def _is_ip(value: str) -> bool:
 def netfilter(ev: Event, msg: str) -> None:
     """iptables/ufw/nftables LOG lines (``SRC= DST= PROTO= SPT= DPT=``), in the kernel log or any wrapper."""
     kv = dict(FW_KV.findall(msg))
-    ev.update({"source.ip": kv.get("SRC"), "destination.ip": kv.get("DST"), "network.transport": (kv.get("PROTO") or
-               "").lower() or None, "network.bytes": int(kv["LEN"]) if kv.get("LEN", "").isdigit() else None})
-    if kv.get("IN"):
+    get = kv.get
+    proto, size, spt, dpt = get("PROTO"), get("LEN", ""), get("SPT", ""), get("DPT", "")
+    ev["source.ip"], ev["destination.ip"] = get("SRC"), get("DST")
+    ev["network.transport"] = proto.lower() if proto else None
+    ev["network.bytes"] = int(size) if size.isdigit() else None
+    if get("IN"):
         ev["observer.ingress.interface.name"] = kv["IN"]
-    if kv.get("OUT"):
+    if get("OUT"):
         ev["observer.egress.interface.name"] = kv["OUT"]
-    if kv.get("SPT", "").isdigit():
-        ev["source.port"] = int(kv["SPT"])
-    if kv.get("DPT", "").isdigit():
-        ev["destination.port"] = int(kv["DPT"])
-    up = msg.upper()
-    blocked = any(w in up for w in ("BLOCK", "DROP", "REJECT", "DENY"))
+    if spt.isdigit():
+        ev["source.port"] = int(spt)
+    if dpt.isdigit():
+        ev["destination.port"] = int(dpt)
+    blocked = BLOCKED.search(msg, 0, msg.find("SRC=") + 1 or len(msg)) is not None
     ev["event.action"] = "deny" if blocked else "allow"
     ev["event.outcome"] = "failure" if blocked else "success"
     ev["event.category"] = "network"

@@ -7,6 +7,7 @@ Event XML (``windows_xml``) and EVTX-JSON exports normalise alike. The channel t
 """
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
 from .common import Event, iso_to_epoch
@@ -86,6 +87,21 @@ _ATTRS = ("#attributes",)
 
 def logsource(channel: str | None, event_id: int | None, event_type: str | None = None) -> dict[str, Any]:
     """Sigma logsource of a Windows event; registry events belong to two categories (specific + registry_event)."""
+    try:
+        items = _logsource(channel, event_id, event_type)
+    except TypeError:  # an unhashable value from a malformed document
+        items = tuple(_logsource_uncached(str(channel), None, None).items())
+    return {k: list(v) if isinstance(v, tuple) else v for k, v in items}
+
+
+@lru_cache(maxsize=4096)
+def _logsource(channel: Any, event_id: Any, event_type: Any) -> tuple:
+    """Cached per (channel, id, type): every event of a kind has the same logsource."""
+    return tuple((k, tuple(v) if isinstance(v, list) else v)
+                 for k, v in _logsource_uncached(channel, event_id, event_type).items())
+
+
+def _logsource_uncached(channel: str | None, event_id: int | None, event_type: str | None = None) -> dict[str, Any]:
     ls: dict[str, Any] = {"product": "windows"}
     low = str(channel or "").lower()
     service = CHANNEL_SERVICE.get(low)
