@@ -36,8 +36,11 @@ class BruteForce(AnomalyDetector):
                     continue
                 key = f"bf:{kind}:{value}"
                 win = window_add(state, key, now, self.window_s, user if kind == "source" else src, weight)
-                burst = kind == "source" and self.burst and \
-                    window_add(state, f"bf:burst:{value}", now, self.burst_window_s, None, weight)["n"] >= self.burst
+                burst = False
+                if kind == "source" and self.burst:  # the times of the last few failures, kept in the window
+                    recent = (win.get("recent") or [])[-(self.burst - 1):] + [now] * min(weight, self.burst)
+                    win["recent"] = recent = recent[-self.burst:]
+                    burst = len(recent) >= self.burst and now - recent[0] <= self.burst_window_s
                 if (win["n"] >= limit or burst) and not win["alerted"]:
                     win["alerted"] = True
                     state.put(key, win, now, self.window_s)

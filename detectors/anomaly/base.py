@@ -53,6 +53,21 @@ def window_add(state: StateStore, key: str, now: float, window: float, item: Any
     if item is not None:
         items = cur["items"]
         if len(items) < 10000:
-            items[item if item.__class__ is str else str(item)] = 1
+            key_ = item if item.__class__ is str else str(item)
+            if key_ not in items:
+                items[key_] = now  # when first seen in this window: the newest are last (see recent_items)
     state.put(key, cur, now, window)
     return cur
+
+
+def recent_items(win: dict[str, Any], now: float, span: float, enough: int) -> int:
+    """How many of the window's distinct items were first seen in the last ``span`` seconds (counting stops at
+    ``enough``): insertion order makes this a walk over the newest few."""
+    n = 0
+    for first in reversed(win["items"].values()):
+        if first.__class__ is int or now - first > span:  # 1 = an item stored before times were kept
+            break
+        n += 1
+        if n >= enough:
+            break
+    return n

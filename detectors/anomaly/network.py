@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from ..alerts import Alert
 from ..state import StateStore
-from .base import AnomalyDetector, window_add
+from .base import AnomalyDetector, recent_items, window_add
 from .stats import observe_volume
 
 
@@ -47,18 +47,21 @@ class PortScan(AnomalyDetector):
 
 
     def _burst(self, event: dict, state: StateStore, now: float, src: str, port: object, out: list[Alert]) -> None:
-        """Many ports within seconds (a SYN scan) is a scan even when the minute's total stays under the threshold."""
-        bw = window_add(state, f"ps:burst:{src}", now, self.burst_window_s, port)
+        """Many ports within seconds (a SYN scan) is a scan even when the minute's total stays under the threshold:
+        read from the minute's window, whose ports keep the time they were first seen."""
         main = state.get(f"ps:ports:{src}", now)
-        if len(bw["items"]) < self.burst_ports or main is None or main["alerted"]:
+        if main is None or main["alerted"] or len(main["items"]) < self.burst_ports:
+            return
+        n = recent_items(main, now, self.burst_window_s, self.burst_ports)
+        if n < self.burst_ports:
             return
         main["alerted"] = True
         state.put(f"ps:ports:{src}", main, now, self.window_s)
         out.append(self.alert(
             event, {"source.ip": src},
-            f"{src} reached {len(bw['items'])} distinct ports in {int(now - bw['start'])} s (burst threshold "
-            f"{self.burst_ports} in {self.burst_window_s} s)", observed=len(bw["items"]), baseline=0,
-            threshold=self.burst_ports, first_seen=bw["start"], title="Port scan"))
+            f"{src} reached {n} distinct ports within {self.burst_window_s} s (burst threshold "
+            f"{self.burst_ports} in {self.burst_window_s} s)", observed=n, baseline=0,
+            threshold=self.burst_ports, first_seen=main["start"], title="Port scan"))
 
 
 class OutboundVolume(AnomalyDetector):

@@ -14,20 +14,19 @@ from typing import Any
 from .common import Event
 
 METHODS = r"(password|publickey|keyboard-interactive/pam|keyboard-interactive|none|hostbased|gssapi-with-mic)"
-SSHD = [
-    (re.compile(rf"^Failed {METHODS} for (invalid user |illegal user )?(.*?) from (\S+) port (\d+)"),
+SSHD = [  # user names without spaces (what sshd accepts); patterns anchored, no lazy groups before an optional tail
+    (re.compile(rf"^Failed {METHODS} for (invalid user |illegal user )?(\S*) from (\S+) port (\d+)"),
      "ssh_login", "failure", "sshd"),
     (re.compile(rf"^Accepted {METHODS} for (\S+) from (\S+) port (\d+)"), "ssh_login", "success", None),
-    (re.compile(r"^(?:Invalid|Illegal) user (.*?) from (\S+)(?: port (\d+))?\s*$"), "ssh_invalid_user", "failure",
-     "conn"),
-    (re.compile(r"^(?:Disconnected from|Connection (?:closed|reset) by) (authenticating|invalid) user (.*?) (\S+) "
-                r"port (\d+)(?: \[preauth\])?\s*$"), "ssh_preauth_close", "failure", "conn"),
-    (re.compile(r"^error: maximum authentication attempts exceeded for (invalid user )?(.*?) from (\S+) port (\d+)"),
+    (re.compile(r"^(?:Invalid|Illegal) user (\S*) from (\S+?)(?: port (\d+))?(?: \[preauth\])?$"), "ssh_invalid_user",
+     "failure", "conn"),
+    (re.compile(r"^(?:Disconnected from|Connection (?:closed|reset) by) (authenticating|invalid) user (\S*) (\S+) "
+                r"port (\d+)"), "ssh_preauth_close", "failure", "conn"),
+    (re.compile(r"^error: maximum authentication attempts exceeded for (invalid user )?(\S*) from (\S+) port (\d+)"),
      "ssh_max_attempts", "failure", None),
-    (re.compile(r"^error: PAM: Authentication failure for (?:illegal user |invalid user )?(.*?) from (\S+)"),
+    (re.compile(r"^error: PAM: Authentication failure for (?:illegal user |invalid user )?(\S*) from (\S+)"),
      "ssh_pam_failure", "failure", "pam_sshd"),
-    (re.compile(r"^Unable to negotiate with (\S+) port (\d+): (.*?)(?: \[preauth\])?\s*$"), "ssh_negotiation_failed",
-     "failure", None),
+    (re.compile(r"^Unable to negotiate with (\S+) port (\d+): ([^\[]*)"), "ssh_negotiation_failed", "failure", None),
     (re.compile(r"^(?:Connection (?:closed|reset) by|Disconnected from|Received disconnect from) (\S+) port (\d+)"),
      "ssh_disconnect", None, None),
     (re.compile(r"^Connection from (\S+) port (\d+)"), "ssh_connection", None, None),
@@ -139,7 +138,7 @@ def sshd(ev: Event, msg: str) -> None:
         elif action == "ssh_negotiation_failed":
             set_source(ev, g[0])
             ev["source.port"] = int(g[1])
-            ev["error.message"] = g[2]
+            ev["error.message"] = g[2].strip()
         else:
             set_source(ev, g[0])
             ev["source.port"] = int(g[1])

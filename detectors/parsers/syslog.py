@@ -195,7 +195,7 @@ def _program(ev: Event) -> None:
         elif prog in ("cron", "crond"):
             ls["service"] = "cron"
             known = True
-    if "pam_" in msg or (ev.get("process.title") or "").startswith("pam_") or "authentication failure" in msg:
+    if "authentication failure" in msg:  # pam_unix's failure line and its "N more" summary
         pam(ev, msg)
     if rep and ev.get("auth.attempts"):
         ev["auth.attempts"] = ev["auth.attempts"] * int(rep.group(1))
