@@ -66,8 +66,10 @@ def scan(args: argparse.Namespace) -> int:
         batch.clear()
 
     for n, path in enumerate(files, 1):
+        last = None
         for stats, item in read_input(path, None if args.format == "auto" else args.format):
-            inputs[stats.name] = stats
+            if stats is not last:
+                inputs[stats.name] = last = stats
             if item is None or isinstance(item, NotEvent):
                 continue
             batch.append(item)

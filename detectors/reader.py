@@ -71,15 +71,22 @@ def input_files(paths: list[str]) -> list[Path]:
 
 
 class Source:
-    """A binary stream read in chunks, with lines capped at ``MAX_LINE`` and bytes that can be pushed back."""
+    """A binary stream read in chunks, with lines capped at ``MAX_LINE`` and bytes that can be pushed back.
+
+    ``buf[pos:]`` is what is left to read: lines are cut from it by moving ``pos``, not by copying the rest."""
 
     def __init__(self, raw: IO[bytes]) -> None:
-        self.raw, self.buf, self.eof = raw, b"", False
+        self.raw, self.buf, self.pos, self.eof = raw, b"", 0, False
+
+    def _rest(self) -> bytes:
+        out = self.buf[self.pos:] if self.pos else self.buf
+        self.buf, self.pos = b"", 0
+        return out
 
     def more(self) -> bytes:
-        if self.buf:
-            out, self.buf = self.buf, b""
-            return out
+        if self.pos < len(self.buf):
+            return self._rest()
+        self.buf, self.pos = b"", 0
         if self.eof:
             return b""
         data = self.raw.read(CHUNK)
@@ -89,27 +96,30 @@ class Source:
 
     def unread(self, data: bytes) -> None:
         if data:
-            self.buf = data + self.buf
+            self.buf, self.pos = data + self.buf[self.pos:], 0
 
     def line(self) -> tuple[bytes, bool]:
         """The next line (without its newline) and whether it was complete (False: over ``MAX_LINE``)."""
         while True:
-            i = self.buf.find(b"\n")
+            i = self.buf.find(b"\n", self.pos)
             if i >= 0:
-                out, self.buf = self.buf[:i], self.buf[i + 1:]
+                out, self.pos = self.buf[self.pos:i], i + 1
                 return out, True
-            if len(self.buf) > MAX_LINE:
-                out, self.buf = self.buf, b""
-                return out, False
+            if len(self.buf) - self.pos > MAX_LINE:
+                return self._rest(), False
             data = b"" if self.eof else self.raw.read(CHUNK)
             if not data:
                 self.eof = True
-                out, self.buf = self.buf, b""
-                return out, True
-            self.buf += data
+                return self._rest(), True
+            self.buf = self.buf[self.pos:] + data
+            self.pos = 0
+
+    @property
+    def pending(self) -> bool:
+        return self.pos < len(self.buf)
 
     def skip_line(self) -> None:
-        self.buf = b""
+        self.buf, self.pos = b"", 0
         while True:
             data = self.more()
             if not data:
@@ -126,12 +136,19 @@ def read_stream(raw: IO[bytes], stream: Stream, stats: InputStats | None = None)
     first = True
     while True:
         line, complete = src.line()
-        if not line and complete and src.eof and not src.buf:
+        if not line and complete and src.eof and not src.pending:
             return
         if first:
             line, first = line.removeprefix(b"\xef\xbb\xbf"), False
-        head = line.lstrip()[:1]
-        if json_ok and head in (b"{", b"["):
+        head = line[:1] if line[:1] not in (b" ", b"\t") else line.lstrip()[:1]
+        if json_ok and head == b"{" and complete:  # the usual JSON line: one object, decoded at once
+            try:
+                doc = orjson.loads(line)
+            except orjson.JSONDecodeError:
+                items = _json_record(line, complete, src, stream)
+            else:
+                items = stream.doc(doc, line.strip().decode("utf-8", "replace"))
+        elif json_ok and head in (b"{", b"["):
             items = _json_record(line, complete, src, stream)
         elif not complete:
             src.skip_line()
