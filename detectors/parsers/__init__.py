@@ -182,7 +182,7 @@ class Stream:
                         sub = parse(text)
                         if sub is not None:
                             return self._done(syslog.wrap(ev, sub), name, line)
-        return self._done(ev, kind, line)
+        return [finish(ev, kind, line, self.device, self.received)]
 
     def _forced(self, line: str, fmt: str) -> list[Event | NotEvent]:
         spec = forced(fmt)

@@ -95,8 +95,13 @@ SSHD_BY_WORD = {"Failed": (0,), "Accepted": (1,), "Invalid": (2,), "Illegal": (2
                 "Connection": (3, 7, 8), "error:": (4, 5), "Unable": (6,), "Received": (7,)}
 
 
+AUTH_ACTIONS = frozenset(("ssh_login", "ssh_invalid_user", "ssh_preauth_close", "ssh_max_attempts", "ssh_pam_failure"))
+
+
 def sshd(ev: Event, msg: str) -> None:
-    for rx, action, outcome, tally in (SSHD[i] for i in SSHD_BY_WORD.get(msg.partition(" ")[0], ())):
+    space = msg.find(" ")
+    for i in SSHD_BY_WORD.get(msg[:space] if space > 0 else msg, ()):
+        rx, action, outcome, tally = SSHD[i]
         m = rx.match(msg)
         if not m:
             continue
@@ -104,12 +109,14 @@ def sshd(ev: Event, msg: str) -> None:
         ev["event.action"] = action
         if outcome:
             ev["event.outcome"] = outcome
-        if action in ("ssh_login", "ssh_invalid_user", "ssh_preauth_close", "ssh_max_attempts", "ssh_pam_failure"):
+        if action in AUTH_ACTIONS:
             ev["event.category"] = "authentication"
         if tally:
-            ev["auth.attempts"], ev["auth.tally"] = 1, tally
-        if action == "ssh_login" and outcome == "failure":
-            ev.update({"user.name": g[2], "auth.method": g[0]})
+            ev["auth.attempts"] = 1
+            ev["auth.tally"] = tally
+        if i == 0:  # Failed <method> for [invalid user] <user> from <address> port <port>: the commonest
+            ev["user.name"] = g[2]
+            ev["auth.method"] = g[0]
             set_source(ev, g[3])
             ev["source.port"] = int(g[4])
             if g[1]:

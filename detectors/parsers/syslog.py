@@ -176,7 +176,7 @@ def _bsd_time(ts: str, ref_day: int) -> float | None:
 def _program(ev: Event) -> None:
     prog = (ev.get("process.name") or "").lower()
     msg = ev.get("message") or ""
-    rep = REPEATED.match(msg) if "repeated" in msg[:25] else None
+    rep = REPEATED.match(msg) if msg.find("repeated", 0, 25) >= 0 else None
     if rep:  # rsyslog's "message repeated N times: [ msg ]": the repeated record, counted N times
         ev["event.repeat_count"] = int(rep.group(1))
         if rep.group(2):
