@@ -38,11 +38,11 @@ SU = re.compile(r"^(?:\(to (\S+)\) (\S+) on (\S+)|(FAILED SU|Successful su) .*?f
 SSH_PROGRAMS = ("sshd", "sshd-session", "sshd-auth")
 
 
-IPV4 = re.compile(r"^(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?:\.(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$")
+IPV4 = re.compile(r"\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}$")  # tells an address from a host name; not a validator
 
 
 def is_ip(value: str) -> bool:
-    if IPV4.match(value):
+    if value[:1].isdigit() and IPV4.match(value):
         return True
     if ":" not in value:
         return False
@@ -59,35 +59,25 @@ def set_source(ev: Event, value: str | None) -> None:
         ev["source.ip" if is_ip(value) else "source.domain"] = value
 
 
-def program_fields(prog: str, title: str | None, msg: str, ev: Event, ls: dict[str, Any]) -> bool:
-    """Fields of the programs we know; returns whether ``prog`` is one of them."""
-    if prog in SSH_PROGRAMS:
-        ls["service"] = "sshd"
-        if title != "pam_unix":
-            sshd(ev, msg)
-        return True
-    if prog == "sudo":
-        ls["service"] = "sudo"
-        m = SUDO.match(msg)
-        if m:
-            ev.update({"user.name": m.group(1), "event.action": "sudo", "process.working_directory": m.group(4),
-                       "user.target.name": m.group(5), "process.command_line": m.group(6),
-                       "event.outcome": "failure" if m.group(2) else "success"})
-            if m.group(2):
-                ev["error.message"] = m.group(2)
-        return True
-    if prog == "su":
-        ls["service"] = "su"
-        m = SU.match(msg)
-        if m:
-            if m.group(1):
-                ev.update({"user.target.name": m.group(1), "user.name": m.group(2), "event.outcome": "success"})
-            else:
-                ev.update({"user.target.name": m.group(5), "user.name": m.group(6),
-                           "event.outcome": "failure" if m.group(4) == "FAILED SU" else "success"})
-            ev["event.action"] = "su"
-        return True
-    return False
+def sudo(ev: Event, msg: str) -> None:
+    m = SUDO.match(msg)
+    if m:
+        ev.update({"user.name": m.group(1), "event.action": "sudo", "process.working_directory": m.group(4),
+                   "user.target.name": m.group(5), "process.command_line": m.group(6),
+                   "event.outcome": "failure" if m.group(2) else "success"})
+        if m.group(2):
+            ev["error.message"] = m.group(2)
+
+
+def su(ev: Event, msg: str) -> None:
+    m = SU.match(msg)
+    if m:
+        if m.group(1):
+            ev.update({"user.target.name": m.group(1), "user.name": m.group(2), "event.outcome": "success"})
+        else:
+            ev.update({"user.target.name": m.group(5), "user.name": m.group(6),
+                       "event.outcome": "failure" if m.group(4) == "FAILED SU" else "success"})
+        ev["event.action"] = "su"
 
 
 # the regexes a message may meet, by its first word (most sshd lines are none of them)
@@ -115,15 +105,21 @@ def sshd(ev: Event, msg: str) -> None:
             ev["auth.attempts"] = 1
             ev["auth.tally"] = tally
         if i == 0:  # Failed <method> for [invalid user] <user> from <address> port <port>: the commonest
-            ev["user.name"] = g[2]
-            ev["auth.method"] = g[0]
-            set_source(ev, g[3])
-            ev["source.port"] = int(g[4])
+            ev["user.name"], ev["auth.method"], ev["source.port"] = g[2], g[0], int(g[4])
+            src = g[3]
+            if src[:1].isdigit() and IPV4.match(src):
+                ev["source.ip"] = src
+            else:
+                set_source(ev, src)
             if g[1]:
                 ev["user.invalid"] = True
         elif action == "ssh_login":
-            ev.update({"user.name": g[1], "auth.method": g[0], "source.port": int(g[3])})
-            set_source(ev, g[2])
+            ev["user.name"], ev["auth.method"], ev["source.port"] = g[1], g[0], int(g[3])
+            src = g[2]
+            if src[:1].isdigit() and IPV4.match(src):
+                ev["source.ip"] = src
+            else:
+                set_source(ev, src)
         elif action == "ssh_invalid_user":
             ev.update({"user.name": g[0], "user.invalid": True})
             set_source(ev, g[1])

@@ -12,10 +12,11 @@ import re
 import time
 from datetime import datetime, timezone
 from functools import lru_cache
-from typing import Any
+from typing import Any, Callable
 
+from .access import _epoch as access_time
 from .common import Event, iso_to_epoch
-from .linuxauth import pam, program_fields
+from .linuxauth import pam, sshd, su, sudo
 
 RFC5424 = re.compile(r"^<(\d{1,3})>1 (\S+) (\S+) (\S+) (\S+) (\S+) (-|(?:\[(?:[^\]\\]|\\.)*\])+) ?(.*)$", re.S)
 BSD_TS = r"[A-Z][a-z]{2} {1,2}\d{1,2} \d\d:\d\d:\d\d(?:\.\d+)?(?: \d{4}(?= ))?"
@@ -174,6 +175,7 @@ def _bsd_time(ts: str, ref_day: int) -> float | None:
 
 
 def _program(ev: Event) -> None:
+    """Fields of the programs we know, found by name (one dict lookup), and the logsource."""
     prog = (ev.get("process.name") or "").lower()
     msg = ev.get("message") or ""
     rep = REPEATED.match(msg) if msg.find("repeated", 0, 25) >= 0 else None
@@ -181,26 +183,64 @@ def _program(ev: Event) -> None:
         ev["event.repeat_count"] = int(rep.group(1))
         if rep.group(2):
             msg = ev["message"] = rep.group(2).strip()
-    ls: dict[str, Any] = {"product": "linux"}
-    known = program_fields(prog, ev.get("process.title"), msg, ev, ls)
-    if not known:
-        if prog in ("audispd", "auditd") or msg.startswith("type="):
-            ls["service"] = "auditd"
-            ev.update(_auditd(msg))
-            known = True
-        elif "SRC=" in msg and "DST=" in msg:
-            ls = {"product": "linux", "category": "firewall"}
-            netfilter(ev, msg)
-            known = True
-        elif prog in ("cron", "crond"):
-            ls["service"] = "cron"
-            known = True
-    if "authentication failure" in msg:  # pam_unix's failure line and its "N more" summary
+    handler = PROGRAMS.get(prog)
+    if handler is not None:
+        ev["_logsource"] = handler(ev, msg)
+        known = True
+    elif msg.startswith("type="):
+        ev.update(_auditd(msg))
+        ev["_logsource"], known = AUDITD_LS.copy(), True
+    elif "SRC=" in msg and " DST=" in msg:
+        netfilter(ev, msg)
+        ev["_logsource"], known = FIREWALL_LS.copy(), True
+    else:
+        ev["_logsource"], known = {"product": "linux"}, False
+    if "authentication failure" in msg:  # pam_unix's failure line and its "N more" summary, in any program
         pam(ev, msg)
     if rep and ev.get("auth.attempts"):
         ev["auth.attempts"] = ev["auth.attempts"] * int(rep.group(1))
-    ev["_logsource"] = ls
-    ev["_program_known"] = known or prog in ("sshd", "sshd-session", "sudo", "su")
+    ev["_program_known"] = known
+
+
+AUDITD_LS = {"product": "linux", "service": "auditd"}
+FIREWALL_LS = {"product": "linux", "category": "firewall"}
+
+
+def _ssh(ev: Event, msg: str) -> dict[str, Any]:
+    if ev.get("process.title") != "pam_unix":
+        sshd(ev, msg)
+    return {"product": "linux", "service": "sshd"}
+
+
+def _sudo(ev: Event, msg: str) -> dict[str, Any]:
+    sudo(ev, msg)
+    return {"product": "linux", "service": "sudo"}
+
+
+def _su(ev: Event, msg: str) -> dict[str, Any]:
+    su(ev, msg)
+    return {"product": "linux", "service": "su"}
+
+
+def _audit(ev: Event, msg: str) -> dict[str, Any]:
+    ev.update(_auditd(msg))
+    return AUDITD_LS.copy()
+
+
+def _kernel(ev: Event, msg: str) -> dict[str, Any]:
+    if "SRC=" in msg and " DST=" in msg:
+        netfilter(ev, msg)
+        return FIREWALL_LS.copy()
+    return {"product": "linux"}
+
+
+def _cron(ev: Event, msg: str) -> dict[str, Any]:
+    return {"product": "linux", "service": "cron"}
+
+
+PROGRAMS: dict[str, Callable[[Event, str], dict[str, Any]]] = {
+    "sshd": _ssh, "sshd-session": _ssh, "sshd-auth": _ssh, "sudo": _sudo, "su": _su, "audispd": _audit,
+    "auditd": _audit, "kernel": _kernel, "cron": _cron, "crond": _cron}
 
 
 KV = re.compile(r"(\w+)=(\"[^\"]*\"|\S*)")
@@ -259,6 +299,7 @@ def netfilter(ev: Event, msg: str) -> None:
     ev["event.category"] = "network"
 
 
+PVE_CHAIN = re.compile(r"\b(PVEFW-\S+)")
 PVE_TS = re.compile(r"(\d\d/[A-Z][a-z]{2}/\d{4}:\d\d:\d\d:\d\d [+-]\d{4})")
 
 
@@ -272,13 +313,12 @@ def parse_netfilter(text: str) -> Event | None:
     netfilter(ev, text)
     if not ev.get("source.ip"):
         return None
-    m = PVE_TS.search(text[:120])
+    m = PVE_TS.search(text, 0, 120)
     if m:
-        try:
-            ev["_ts"] = datetime.strptime(m.group(1), "%d/%b/%Y:%H:%M:%S %z").timestamp()
-        except ValueError:
-            pass
-    chain = re.search(r"\b(PVEFW-\S+)", text[:80])
+        ts = access_time(m.group(1))
+        if ts is not None:
+            ev["_ts"] = ts
+    chain = PVE_CHAIN.search(text, 0, 80)
     if chain:
         ev["rule.name"] = chain.group(1)
     ev["_logsource"] = {"product": "linux", "category": "firewall"}
