@@ -101,7 +101,8 @@ def _summary(inputs: list[InputStats], merged: dict, secs: float, show_errors: i
         note = f"  ({s.problem})" if s.problem else ""
         print(f"{s.records:>9,} {s.events:>9,} {s.errors:>7,} {skipped:>8,}  {s.name}{note}", file=err)
         for e in s.error_samples[:show_errors]:
-            print(f"{'':>37}error: {e.reason[:150]}: {e.raw[:100]!r}", file=err)
+            reason = " ".join(e.reason.split())  # a library's multi-line message stays on one line
+            print(f"{'':>37}error: {reason[:200]}: {e.raw[:100]!r}", file=err)
     unreadable = sum(1 for s in inputs if s.problem)
     print(f"{tot.records:>9,} {tot.events:>9,} {tot.errors:>7,} {sum(tot.skipped.values()):>8,}  total: "
           f"{len(inputs)} inputs ({unreadable} unreadable or cut short)", file=err)
@@ -185,6 +186,6 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "scan":
         for path in args.input:
             if not Path(path).exists():
-                p.error(f"input not found: {path}")
+                s.error(f"input not found: {path}")
         return scan(args)
     return 2

@@ -17,7 +17,7 @@ import zlib
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Iterator
+from typing import IO, Any, Iterator
 
 import orjson
 
@@ -203,6 +203,56 @@ def _json_record(line: bytes, complete: bool, src: Source, stream: Stream) -> It
             src.unread(rest)
 
 
+class Gunzip(io.RawIOBase):
+    """gzip decompression that hands over every byte it recovered, then says why the data ended early.
+
+    ``gzip.GzipFile`` raises on a truncated stream and drops what it decompressed in that last read (a small
+    truncated file then loses every record). Here a damaged or truncated stream simply ends after the last
+    recovered byte and ``failure`` holds the reason, which the reader reports. Concatenated members
+    (``cat a.gz b.gz``) are read one after another."""
+
+    def __init__(self, fh: IO[bytes]) -> None:
+        self.fh, self.d, self.pending, self.tail = fh, zlib.decompressobj(16 + zlib.MAX_WBITS), b"", b""
+        self.failure: BaseException | None = None
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buf: Any) -> int:
+        data = self.read(len(buf))
+        buf[:len(data)] = data
+        return len(data)
+
+    def read(self, n: int = -1) -> bytes:
+        while not self.pending:
+            if self.failure is not None:
+                return b""
+            chunk, self.tail = (self.tail, b"") if self.tail else (self.fh.read(CHUNK), b"")
+            if not chunk:
+                if not self.d.eof:
+                    self.pending = self.d.flush()
+                    self.failure = EOFError("compressed file ended before the end-of-stream marker was reached")
+                    continue
+                return b""
+            try:  # at most 4 chunks of output at a time: a highly compressed document stays in flat memory
+                self.pending = self.d.decompress(chunk, 4 * CHUNK)
+                self.tail = self.d.unconsumed_tail
+                if self.d.eof and self.d.unused_data:  # the next member of a concatenated file
+                    self.tail, self.d = self.d.unused_data, zlib.decompressobj(16 + zlib.MAX_WBITS)
+            except zlib.error as exc:
+                self.failure = exc
+        if n < 0 or n >= len(self.pending):
+            out, self.pending = self.pending, b""
+        else:
+            out, self.pending = self.pending[:n], self.pending[n:]
+        return out
+
+
+def _gunzip(fh: IO[bytes]) -> tuple[IO[bytes], Gunzip]:
+    raw = Gunzip(fh)
+    return io.BufferedReader(raw, CHUNK), raw
+
+
 def read_bytes(data: bytes, stream: Stream) -> Iterator[Event | NotEvent]:
     yield from read_stream(io.BytesIO(data), stream)
 
@@ -241,8 +291,13 @@ def read_input(path: Path, fmt: str | None = None, device: str | None = None
                 yield from _evtx(fh, stats, device)
                 yield stats, None
                 return
-            raw: IO[bytes] = gzip.GzipFile(fileobj=fh) if magic.startswith(GZIP_MAGIC) else fh
-            yield from _records(raw, stats, fmt, device, ref)
+            if magic.startswith(GZIP_MAGIC):
+                raw, gz = _gunzip(fh)
+                yield from _records(raw, stats, fmt, device, ref)
+                if gz.failure is not None:
+                    raise gz.failure
+            else:
+                yield from _records(fh, stats, fmt, device, ref)
     except READ_ERRORS as exc:
         stats.problem = _why(exc, stats)
     yield stats, None
@@ -274,9 +329,12 @@ def _zip(path: Path, fh: IO[bytes], fmt: str | None, device: str | None, ref: fl
             try:
                 with zf.open(info) as member:
                     raw: IO[bytes] = io.BufferedReader(member)  # type: ignore[arg-type]
+                    gz = None
                     if raw.peek(2)[:2] == GZIP_MAGIC:
-                        raw = gzip.GzipFile(fileobj=raw)  # type: ignore[assignment]
+                        raw, gz = _gunzip(raw)  # type: ignore[assignment]
                     yield from _records(raw, stats, fmt, device, ref)
+                    if gz is not None and gz.failure is not None:
+                        raise gz.failure
             except (*READ_ERRORS, RuntimeError) as exc:  # RuntimeError: an encrypted member
                 stats.problem = _why(exc, stats)
             yield stats, None

@@ -47,13 +47,14 @@ class BruteForce(AnomalyDetector):
                     field = ("source.ip" if event.get("source.ip") else "source.domain") if kind == "source" \
                         else "user.name"
                     targets = ", ".join(list(win["items"])[:5]) or "none named"
+                    fired = limit if win["n"] >= limit else self.burst
                     rule = f"threshold {limit} in {self.window_s} s" if win["n"] >= limit else \
-                        f"burst threshold {self.burst} in {self.burst_window_s} s"
+                        f"fast-guesser threshold {self.burst} in {self.burst_window_s} s"
                     out.append(self.alert(
                         event, {field: value},
-                        f"{win['n']} failed logins from {kind} {value} in {int(now - win['start'])} s "
+                        f"{win['n']} failed logins from {kind} {value} in {int(now - win['start'])} s when raised "
                         f"({rule}); {'users' if kind == 'source' else 'sources'}: "
-                        f"{targets}", observed=win["n"], baseline=0, threshold=limit, first_seen=win["start"]))
+                        f"{targets}", observed=win["n"], baseline=0, threshold=fired, first_seen=win["start"]))
             if src:  # the burst is remembered for success_window_s, longer than its counting window
                 win = state.get(f"bf:source:{src}", now) or {"n": 0, "alerted": False}
                 prev = state.get(f"bf:recent:{src}", now) or {"n": 0}
@@ -66,7 +67,8 @@ class BruteForce(AnomalyDetector):
                 out.append(self.alert(
                     event, {"source.ip": src, "user.name": user},
                     f"Successful login as {user} from {src} after {win['n']} failures: the guessing may have worked",
-                    observed=win["n"], baseline=0, threshold=self.per_source, level="critical",
+                    observed=win["n"], baseline=0,
+                    threshold=self.per_source if win.get("n", 0) >= self.per_source else self.burst, level="critical",
                     rule_id=self.id + "-success", title="Successful login after brute force"))
         return out
 

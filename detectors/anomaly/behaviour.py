@@ -64,10 +64,15 @@ class NewTerm(AnomalyDetector):
                 out.append(self.alert(
                     event, {term["entity"]: ent, term["value"]: val},
                     f"{term['value']} {val} seen for {term['entity']} {ent} for the first time in "
-                    f"{int((now - st['since']) // 86400)} days of history ({len(st['seen']) - 1} known values)",
+                    f"{_days(now - st['since'])} of history ({len(st['seen']) - 1} known values)",
                     observed=val, baseline=len(st["seen"]) - 1, threshold="not seen before",
                     rule_id=f"{self.id}-{term['name']}", title=f"First seen: {term['name']}"))
         return out
+
+
+def _days(seconds: float) -> str:
+    n = int(seconds // 86400)
+    return "1 day" if n == 1 else f"{n} days"
 
 
 class Flatline(AnomalyDetector):

@@ -59,7 +59,7 @@ class PortScan(AnomalyDetector):
         state.put(f"ps:ports:{src}", main, now, self.window_s)
         out.append(self.alert(
             event, {"source.ip": src},
-            f"{src} reached {n} distinct ports within {self.burst_window_s} s (burst threshold "
+            f"{src} reached {n} distinct ports within {self.burst_window_s} s when raised (burst threshold "
             f"{self.burst_ports} in {self.burst_window_s} s)", observed=n, baseline=0,
             threshold=self.burst_ports, first_seen=main["start"], title="Port scan"))
 

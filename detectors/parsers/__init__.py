@@ -140,8 +140,9 @@ class Stream:
             got = self._syslog(line)
             if got:
                 return got
-            return [ParseError(line, "unrecognised format (no parser recognises this line)", fmt, self.device)]
-        return [ParseError(line, f"not a valid {fmt} record", fmt, self.device)]
+            why = "not a syslog line (--format syslog)" if fmt else "unrecognised format (no parser recognises this line)"
+            return [ParseError(line, why, fmt, self.device)]
+        return [ParseError(line, f"not a valid {fmt} record (--format {fmt})", fmt, self.device)]
 
     def _json(self, line: str) -> list[Event | NotEvent]:
         try:

@@ -42,7 +42,8 @@ def test_a_fast_guesser_below_the_window_threshold_is_a_burst():
     alerts, state = run(det, [ssh(T0 + i * 10) for i in range(4)])
     assert alerts == []  # four tries in 30 s: not yet
     alerts, state = run(det, [ssh(T0 + 40)], state)
-    assert len(alerts) == 1 and "burst threshold 5 in 60 s" in alerts[0].explanation["summary"]
+    assert len(alerts) == 1 and "fast-guesser threshold 5 in 60 s" in alerts[0].explanation["summary"]
+    assert alerts[0].explanation["threshold"] == 5
     assert run(det, [ssh(T0 + 50 + i) for i in range(10)], state)[0] == []  # one alert for the window
     slow, _ = run(BruteForce(per_source=10, burst=5, burst_window_s=60), [ssh(T0 + i * 30) for i in range(9)])
     assert slow == []  # nine tries, one every 30 s: neither threshold

@@ -4,6 +4,7 @@ import io
 import os
 import tracemalloc
 import zipfile
+import zlib
 
 import orjson
 import pytest
@@ -96,6 +97,11 @@ def test_a_truncated_gzip_keeps_what_was_read_and_says_so(tmp_path):
     assert 0 < s.events < 5000 and s.problem and "truncated" in s.problem
     rc = main(["scan", "--input", str(f), "--output", str(tmp_path / "a.jsonl"), "--quiet"])
     assert rc == 1
+    small = tmp_path / "small.log.gz"  # cut inside the first compressed block: what zcat recovers is kept
+    small.write_bytes(whole[:700])
+    recovered = zlib.decompressobj(16 + zlib.MAX_WBITS).decompress(whole[:700]).count(b"\n")
+    (s,) = totals(small)[0].values()
+    assert recovered > 10 and s.events >= recovered and "truncated" in s.problem
 
 
 def test_a_fifo_is_refused_at_once(tmp_path):
