@@ -148,8 +148,22 @@ def _ref_day(ref: float | None) -> int:
     return _TODAY[1]
 
 
-@lru_cache(maxsize=8192)
+_BSD: dict[tuple[str, int], float | None] = {}
+
+
 def _bsd_time(ts: str, ref_day: int) -> float | None:
+    """Cached: log bursts repeat the same second."""
+    key = (ts, ref_day)
+    hit = _BSD.get(key, _BSD)
+    if hit is not _BSD:
+        return hit  # type: ignore[return-value]
+    if len(_BSD) > 8192:
+        _BSD.clear()
+    out = _BSD[key] = _bsd_time_uncached(ts, ref_day)
+    return out
+
+
+def _bsd_time_uncached(ts: str, ref_day: int) -> float | None:
     if ts[0].isdigit():
         return iso_to_epoch(ts.replace(" ", "T", 1))
     try:

@@ -88,17 +88,15 @@ _ATTRS = ("#attributes",)
 def logsource(channel: str | None, event_id: int | None, event_type: str | None = None) -> dict[str, Any]:
     """Sigma logsource of a Windows event; registry events belong to two categories (specific + registry_event)."""
     try:
-        items = _logsource(channel, event_id, event_type)
+        return dict(_logsource(channel, event_id, event_type))  # a copy: callers may add to it
     except TypeError:  # an unhashable value from a malformed document
-        items = tuple(_logsource_uncached(str(channel), None, None).items())
-    return {k: list(v) if isinstance(v, tuple) else v for k, v in items}
+        return _logsource_uncached(str(channel), None, None)
 
 
 @lru_cache(maxsize=4096)
-def _logsource(channel: Any, event_id: Any, event_type: Any) -> tuple:
-    """Cached per (channel, id, type): every event of a kind has the same logsource."""
-    return tuple((k, tuple(v) if isinstance(v, list) else v)
-                 for k, v in _logsource_uncached(channel, event_id, event_type).items())
+def _logsource(channel: Any, event_id: Any, event_type: Any) -> dict[str, Any]:
+    """Cached per (channel, id, type): every event of a kind has the same logsource (never mutated here)."""
+    return _logsource_uncached(channel, event_id, event_type)
 
 
 def _logsource_uncached(channel: str | None, event_id: int | None, event_type: str | None = None) -> dict[str, Any]:
