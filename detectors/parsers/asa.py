@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from datetime import datetime, timezone
 
-from .common import Event
+from .common import Event, iso_offset as _iso
 
 TAG = re.compile(r"%(ASA|FTD|PIX|FWSM)-(?:[a-z]+-)?(\d)-(\d{6}): ?")
 HDR = re.compile(r"^(?:<(\d{1,3})>)?(?:1 )?\s*(?:(?P<ts>[A-Z][a-z]{2} {1,2}\d{1,2}(?: \d{4})? \d\d:\d\d:\d\d"
@@ -72,18 +72,6 @@ FALLBACK = re.compile(rf"(?:from|src) {SRC} (?:to|dst) {DST}|\bfrom (?:laddr )?(
 USER = re.compile(r"\b[Uu]ser(?:name)? = ([^\s,]+)")
 IP = re.compile(r"^(?:\d{1,3}(?:\.\d{1,3}){3}|[0-9A-Fa-f]*:[0-9A-Fa-f:.]+)$")
 
-
-FRACTION = re.compile(r"\.\d+")
-
-
-def _iso(value: str) -> float | None:
-    """ISO 8601 with its offset (common.iso_to_epoch drops an offset that follows fractional seconds)."""
-    text = FRACTION.sub(lambda m: m.group(0)[:7], value.strip().replace("Z", "+00:00"))
-    try:
-        dt = datetime.fromisoformat(text)
-    except ValueError:
-        return None
-    return (dt if dt.tzinfo else dt.replace(tzinfo=timezone.utc)).timestamp()
 
 def sniff(text: str) -> bool:
     return TAG.search(text, 0, 300) is not None

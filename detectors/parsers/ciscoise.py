@@ -10,9 +10,8 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from datetime import datetime, timezone
 
-from .common import Event
+from .common import Event, iso_offset as _iso
 
 TAG = re.compile(r"(?:^|\s)CISE_(\w+) (\d{1,12}) (\d+) (\d+)(?: |$)")
 FIRST = re.compile(r"^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(?:\.\d+)?) ([+-]\d\d:?\d\d) (\d+) (\d+) (\w+)\s+"
@@ -25,18 +24,6 @@ ECS = {"NetworkDeviceName": "observer.name", "FailureReason": "event.reason", "A
        "AcsSessionID": "network.session_id", "AdminName": "_admin", "AdminIPAddress": "_adminip"}
 MAC = re.compile(r"^[0-9A-Fa-f]{2}(?:[-:.]?[0-9A-Fa-f]{2}){5}$")
 
-
-FRACTION = re.compile(r"\.\d+")
-
-
-def _iso(value: str) -> float | None:
-    """ISO 8601 with its offset (common.iso_to_epoch drops an offset that follows fractional seconds)."""
-    text = FRACTION.sub(lambda m: m.group(0)[:7], value.strip().replace("Z", "+00:00"))
-    try:
-        dt = datetime.fromisoformat(text)
-    except ValueError:
-        return None
-    return (dt if dt.tzinfo else dt.replace(tzinfo=timezone.utc)).timestamp()
 
 def sniff(text: str) -> bool:
     return TAG.search(text, 0, 300) is not None

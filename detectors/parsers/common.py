@@ -101,3 +101,31 @@ def flatten(doc: dict[str, Any], prefix: str = "", out: dict[str, Any] | None = 
         else:
             out[key] = v
     return out
+
+
+FRACTION_ANY = re.compile(r"\.\d+")
+
+
+def iso_offset(value: str) -> float | None:
+    """ISO 8601 as devices write it (``Z`` anywhere, any fraction), its offset kept; UTC without one."""
+    text = FRACTION_ANY.sub(lambda m: m.group(0)[:7], value.strip().replace("Z", "+00:00"))
+    try:
+        dt = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return (dt if dt.tzinfo else dt.replace(tzinfo=timezone.utc)).timestamp()
+
+
+def proxy_request(ev: Event, url: str | None, host: str | None) -> None:
+    """A client request a network sensor saw, in ECS and in the field names of SigmaHQ's proxy rules."""
+    if url:
+        path, _, query = url.partition("?")
+        ev.update({"url.original": url, "url.path": path, "c-uri": url, "c-uri-stem": path})
+        if query:
+            ev["url.query"] = ev["c-uri-query"] = query
+        tail = path.rsplit("/", 1)[-1]
+        if "." in tail:
+            ev["url.extension"] = ev["c-uri-extension"] = tail.rsplit(".", 1)[-1]
+    if host:
+        ev["url.domain"] = ev["cs-host"] = host
+        ev.setdefault("destination.domain", host)

@@ -12,7 +12,7 @@ import ipaddress
 import re
 from datetime import datetime, timezone
 
-from .common import Event
+from .common import Event, iso_offset as _iso
 
 BODY = re.compile(r"(?:^|\s)(\d*,\d{4}[/-]\d\d[/-]\d\d[ T]\d\d:\d\d:\d\d[^,]*,[^,]*,(?:TRAFFIC|THREAT|SYSTEM|CONFIG|"
                   r"HIPMATCH|GLOBALPROTECT|USERID|AUTH|DECRYPTION|TUNNEL|SCTP|CORRELATION|IPTAG|GTP|URL|WILDFIRE|"
@@ -54,18 +54,6 @@ INTS = {"sport": "source.port", "dport": "destination.port", "natsport": "source
         "pkts_sent": "source.packets", "pkts_received": "destination.packets", "bytes": "network.bytes",
         "packets": "network.packets"}
 
-
-FRACTION = re.compile(r"\.\d+")
-
-
-def _iso(value: str) -> float | None:
-    """ISO 8601 with its offset (common.iso_to_epoch drops an offset that follows fractional seconds)."""
-    text = FRACTION.sub(lambda m: m.group(0)[:7], value.strip().replace("Z", "+00:00"))
-    try:
-        dt = datetime.fromisoformat(text)
-    except ValueError:
-        return None
-    return (dt if dt.tzinfo else dt.replace(tzinfo=timezone.utc)).timestamp()
 
 def sniff(text: str) -> bool:
     return BODY.match(text) is not None or BODY.search(text[:300]) is not None

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from datetime import datetime, timezone
 
-from .common import Event
+from .common import Event, iso_offset as _iso
 
 CSV_START = re.compile(r"\d*,\d*,[^,]*,[^,]*,[^,]+,[\w-]+,(?:pass|block|match|reject|scrub|nat|rdr|binat),(?:in|out),"
                        r"[46],")
@@ -30,18 +30,6 @@ ICMP = {"request": ("icmp_id", "icmp_seq"), "reply": ("icmp_id", "icmp_seq"), "t
         "needfrag": ("icmp_dstip", "icmp_mtu")}
 CARP = ("carp_type", "carp_ttl", "vhid", "version", "advbase", "advskew")
 
-
-FRACTION = re.compile(r"\.\d+")
-
-
-def _iso(value: str) -> float | None:
-    """ISO 8601 with its offset (common.iso_to_epoch drops an offset that follows fractional seconds)."""
-    text = FRACTION.sub(lambda m: m.group(0)[:7], value.strip().replace("Z", "+00:00"))
-    try:
-        dt = datetime.fromisoformat(text)
-    except ValueError:
-        return None
-    return (dt if dt.tzinfo else dt.replace(tzinfo=timezone.utc)).timestamp()
 
 def _body(text: str) -> tuple[str, str]:
     if CSV_START.match(text):

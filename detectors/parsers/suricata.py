@@ -13,7 +13,7 @@ import time
 from datetime import datetime, timezone
 from typing import Any
 
-from .common import Event
+from .common import Event, proxy_request
 
 ISO = re.compile(r"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d+))?(Z|[+-]\d\d:?\d\d)?$")
 
@@ -197,17 +197,7 @@ def _http(doc: dict, ev: Event, ls: dict) -> None:
         return
     url, host, method = http.get("url"), http.get("hostname"), http.get("http_method")
     ua, ref, status = http.get("http_user_agent"), http.get("http_refer"), _int(http.get("status"))
-    if isinstance(url, str):
-        path, _, query = url.partition("?")
-        ev.update({"url.original": url, "url.path": path, "c-uri": url, "c-uri-stem": path})
-        if query:
-            ev["url.query"] = ev["c-uri-query"] = query
-        tail = path.rsplit("/", 1)[-1]
-        if "." in tail:
-            ev["url.extension"] = ev["c-uri-extension"] = tail.rsplit(".", 1)[-1]
-    if host:
-        ev["url.domain"] = ev["cs-host"] = host
-        ev.setdefault("destination.domain", host)
+    proxy_request(ev, url if isinstance(url, str) else None, host)
     if method:
         ev["http.request.method"] = ev["cs-method"] = method
     if ua is not None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from .common import Event, iso_to_epoch
+from .common import Event, iso_to_epoch, proxy_request
 
 DIRECTIVES = ("separator", "set_separator", "empty_field", "unset_field", "path", "open", "close", "fields", "types")
 NUMERIC_INT = ("count", "int", "port")
@@ -250,17 +250,7 @@ def _http(rec: dict, ev: Event, ls: dict) -> None:
     # SigmaHQ proxy rules read client requests (user agent, host, URI); a sensor sees those as a proxy does
     ls["category"] = "proxy"
     uri, host = rec.get("uri"), rec.get("host")
-    if isinstance(uri, str) and uri:
-        path, _, query = uri.partition("?")
-        ev.update({"url.original": uri, "url.path": path, "c-uri": uri, "c-uri-stem": path})
-        if query:
-            ev["url.query"] = ev["c-uri-query"] = query
-        tail = path.rsplit("/", 1)[-1]
-        if "." in tail:
-            ev["url.extension"] = ev["c-uri-extension"] = tail.rsplit(".", 1)[-1]
-    if host:
-        ev["url.domain"] = ev["cs-host"] = host
-        ev.setdefault("destination.domain", host)
+    proxy_request(ev, uri if isinstance(uri, str) and uri else None, host)
     for src, ecs, alias in (("method", "http.request.method", "cs-method"),
                             ("user_agent", "user_agent.original", "c-useragent"),
                             ("referrer", "http.request.referrer", "cs-referrer"),
