@@ -11,20 +11,16 @@ import re
 from datetime import date, datetime
 from functools import lru_cache
 
-from .common import Event
+from .common import MONTHS, Event
 
 QUOTED = r'"([^"\\]*(?:\\.[^"\\]*)*)"'  # a quoted field with backslash escapes, as an unrolled loop (fast)
 TAIL = rf'\[([^\]]+)\] {QUOTED} (\d{{3}}|-) (\d+|-)(?: {QUOTED}(?: {QUOTED})?)?(.*)$'
 STRICT = re.compile(rf'^()(\S+) (\S+) (\S+) {TAIL}')
 VHOST = re.compile(rf'^(\S+) (\S+) (\S+) (\S+) {TAIL}')  # Apache's vhost_combined: the virtual host first
-NO_USER = re.compile(rf'^()(\S+) ()(\S+) \[([^\]]+)\] {QUOTED} (\d{{3}}|-) (\d+|-)(?: {QUOTED}(?: {QUOTED})?)?(.*)$')  # ip - [time]
-LOOSE = re.compile(rf'^(?:(\S+) )??(\S+) (\S+) (\S+) \[([^\]]+)\] "(.*?)" (\d{{3}}|-) (\d+|-)(?: "(.*?)"(?: "(.*)")?)?()$')
+NO_USER = re.compile(rf'^()(\S+) ()(\S+) {TAIL}')  # ip - [time]: no user field
+LOOSE = re.compile(r'^(?:(\S+) )??(\S+) (\S+) (\S+) \[([^\]]+)\] "(.*?)" (\d{3}|-) (\d+|-)(?: "(.*?)"(?: "(.*)")?)?()$')
 EPOCH_DAY = date(1970, 1, 1).toordinal()
 PROTO = re.compile(r"^HTTP/\d(?:\.\d)?$", re.I)
-
-
-MONTHS = {m: i for i, m in enumerate(("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov",
-                                      "Dec"), 1)}
 
 
 @lru_cache(maxsize=4096)

@@ -11,13 +11,11 @@ from __future__ import annotations
 import re
 from datetime import datetime, timezone
 
-from .common import Event, iso_offset as _iso
+from .common import MONTHS, Event, iso_offset as _iso
 
 TAG = re.compile(r"%(ASA|FTD|PIX|FWSM)-(?:[a-z]+-)?(\d)-(\d{6}): ?")
 HDR = re.compile(r"^(?:<(\d{1,3})>)?(?:1 )?\s*(?:(?P<ts>[A-Z][a-z]{2} {1,2}\d{1,2}(?: \d{4})? \d\d:\d\d:\d\d"
                  r"(?:\.\d+)?|\d{4}-\d\d-\d\dT\S+)(?: [A-Z]{3,4})?:?)?\s*(?P<host>[^\s:%]+)?(?: \S+){0,4}?\s*:?\s*$")
-MONTHS = {m: i for i, m in enumerate(("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov",
-                                      "Dec"), 1)}
 LEVELS = ("emergency", "alert", "critical", "error", "warning", "notification", "informational", "debugging")
 A = (r"(?:(?P<{0}if>[^\s:/]*[g-zG-Z_\-][^\s:/]*):)?(?P<{0}ip>[0-9A-Fa-f.:]+)(?:/(?P<{0}port>\d+))?"
      r"(?:\((?P<{0}user>[^)]*)\))?")

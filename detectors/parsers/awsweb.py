@@ -9,11 +9,10 @@ uses (``c-ip``, ``cs-method``, ``cs-uri-stem``, ``cs-uri-query`` = path and quer
 """
 from __future__ import annotations
 
-import ipaddress
 import re
 from urllib.parse import unquote, urlsplit
 
-from .common import Event, iso_to_epoch
+from .common import Event, is_ip, iso_to_epoch
 
 TOKEN = re.compile(r'"((?:[^"\\]|\\.)*)"|(\S+)')
 ALB_TYPES = frozenset(("http", "https", "h2", "grpcs", "ws", "wss"))
@@ -120,18 +119,11 @@ def _web(ev: Event, method: str | None, url: str | None, status: int | None, ua:
     ev["event.category"] = "web"
 
 
-def _is_ip(v: str | None) -> bool:
-    try:
-        ipaddress.ip_address(v or "")
-        return True
-    except ValueError:
-        return False
-
 
 def _http(rec: dict[str, str], service: str, target: str) -> Event | None:
     ev: Event = {k: v for k, v in rec.items() if v != "-"}
     ts = iso_to_epoch(rec.get("time"))
-    if ts is None or not _is_ip(_hostport(rec.get("client:port"))[0]) or "request" not in rec:
+    if ts is None or not is_ip(_hostport(rec.get("client:port"))[0]) or "request" not in rec:
         return None  # an ISO-stamped line of some other log
     ev["_ts"] = ts
     ip, port = _hostport(rec.get("client:port"))
@@ -177,7 +169,7 @@ def _http(rec: dict[str, str], service: str, target: str) -> Event | None:
 
 def _nlb(rec: dict[str, str]) -> Event | None:
     ts = iso_to_epoch(rec.get("time"))
-    if ts is None or not _is_ip(_hostport(rec.get("client:port"))[0]):
+    if ts is None or not is_ip(_hostport(rec.get("client:port"))[0]):
         return None
     ev: Event = {k: v for k, v in rec.items() if v != "-"}
     ev["_ts"] = ts

@@ -1,6 +1,7 @@
 """The normalized event and the parse error every parser returns."""
 from __future__ import annotations
 
+import ipaddress
 import re
 import time
 from dataclasses import dataclass
@@ -10,6 +11,17 @@ from typing import Any
 
 
 Event = dict[str, Any]
+MONTHS = {m: i for i, m in enumerate(("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov",
+                                      "Dec"), 1)}
+
+
+def is_ip(value: str | None) -> bool:
+    """An IPv4 or IPv6 address (a host name is not)."""
+    try:
+        ipaddress.ip_address(value or "")
+        return True
+    except ValueError:
+        return False
 
 
 class NotEvent:

@@ -62,21 +62,15 @@ class Boundary:
         return -1
 
 
-class DocumentTooLarge(ValueError):
-    pass
-
-
 class RecordBuilder:
     """Turns ijson's parse events of ONE top-level value into records, emitted through ``emit``."""
 
-    def __init__(self, emit: Callable[[Any], None], max_bytes: int) -> None:
+    def __init__(self, emit: Callable[[Any], None]) -> None:
         self.emit = emit
-        self.max_bytes = max_bytes
         self.builder: ijson.ObjectBuilder | None = None
         self.mode = ""  # "array" | "records" | "object"
         self.envelope: dict[str, Any] = {}
         self.key: str | None = None
-        self.depth = 0
         self.emitted = 0
 
     def event(self, prefix: str, event: str, value: Any) -> None:
@@ -89,7 +83,6 @@ class RecordBuilder:
             if self.mode == "object":
                 self.builder = ijson.ObjectBuilder()
                 self.builder.event(event, value)
-            self.depth = 1
             return
         if self.mode == "array":
             self._element(prefix, event, value, "item")
@@ -141,7 +134,7 @@ def stream_document(first: bytes, more: Callable[[], bytes], max_bytes: int,
     opens a document at column 0 (``{`` or ``[``), where reading resumes.
     """
     out: list[Any] = []
-    builder = RecordBuilder(out.append, max_bytes)
+    builder = RecordBuilder(out.append)
     coro = ijson.parse_coro(_Sink(builder), use_float=True)
     bound = Boundary()
     head = first[:1000]

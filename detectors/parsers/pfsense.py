@@ -10,15 +10,13 @@ from __future__ import annotations
 import re
 from datetime import datetime, timezone
 
-from .common import Event, iso_offset as _iso
+from .common import MONTHS, Event, iso_offset as _iso
 
 CSV_START = re.compile(r"\d*,\d*,[^,]*,[^,]*,[^,]+,[\w-]+,(?:pass|block|match|reject|scrub|nat|rdr|binat),(?:in|out),"
                        r"[46],")
 TAG = re.compile(r"(?:^|\s)filterlog(?:\[\d+\])?(?::|\s+\d+\s+\S+\s+(?:-|(?:\[[^\]]*\])+))\s*")
 BSD = re.compile(r"^(?:<\d{1,3}>)?([A-Z][a-z]{2}) {1,2}(\d{1,2}) (\d\d):(\d\d):(\d\d)\s+(\S+)(?:\s|$)")
 ISO = re.compile(r"^(?:<\d{1,3}>)?(?:1 )?(\d{4}-\d\d-\d\dT\S+)\s+(\S+)(?:\s|$)")
-MONTHS = {m: i for i, m in enumerate(("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov",
-                                      "Dec"), 1)}
 HEAD = ("rulenr", "subrulenr", "anchorname", "tracker", "interface", "reason", "action", "direction", "ipversion")
 V4 = ("tos", "ecn", "ttl", "id", "offset", "flags", "protonum", "protoname", "length", "src", "dst")
 V6 = ("class", "flowlabel", "hoplimit", "protoname", "protonum", "length", "src", "dst")

@@ -27,15 +27,28 @@ def _guard(test: Callable[[str], bool], sniff: Callable[[str], bool]) -> Callabl
     return lambda t: test(t) and sniff(t)
 
 
+def _aws_guard(t: str) -> bool:
+    """ALB lines start with their type word; a line that starts with a date must be CloudFront (a tab after the
+    date) or classic ELB (an ISO time, a name, then ``address:port``), not an ISO-stamped syslog line."""
+    if not t[0].isdigit():
+        return True
+    if t[4:5] != "-":
+        return False
+    if t[10:11] == "\t":
+        return True
+    if t[10:11] != "T":
+        return False
+    fields = t[:200].split(" ", 3)
+    return len(fields) > 2 and ":" in fields[2]
+
+
 # (name, first characters the format can start with or None for any, sniff, parse): a line meets only the
 # formats its first character allows, each behind a cheap guard.
 LINE_TABLE = [
     ("windows_xml", "<-", windows_xml.sniff, windows_xml.parse),
     ("suricata_fast", DIGITS, _guard(lambda t: "[**]" in t[:60], suricata.sniff), suricata.parse),
     ("weberror", "[" + DIGITS, _guard(lambda t: t[0] == "[" or t[4:5] == "/", weberror.sniff), weberror.parse),
-    ("awsweb", "hgtuw" + DIGITS, _guard(lambda t: not t[0].isdigit() or t[4:5] == "-" and (t[10:11] == "\t" or (
-        t[10:11] == "T" and ":" in t[t.find(" ", 20) + 1:t.find(" ", 20) + 60].split(" ", 2)[1:2][0]
-        if t.count(" ", 20, 120) >= 2 else False)), awsweb.sniff), awsweb.parse),
+    ("awsweb", "hgtuw" + DIGITS, _guard(_aws_guard, awsweb.sniff), awsweb.parse),
     ("vpcflow", DIGITS, _guard(lambda t: t[1:2] == " ", vpcflow.sniff), vpcflow.parse),
     ("w3c", DIGITS, _guard(lambda t: t[4:5] == "-" or t[2:3] == ":", w3c.sniff), w3c.parse),
     ("leef", None, _guard(lambda t: t.find("LEEF:", 0, 300) >= 0, leef.sniff), leef.parse),

@@ -7,15 +7,13 @@ lines read in January land in December of the year before.
 """
 from __future__ import annotations
 
-import ipaddress
 import re
 import time
 from datetime import datetime, timezone
-from functools import lru_cache
 from typing import Any, Callable
 
 from .access import _epoch as access_time
-from .common import Event, iso_to_epoch
+from .common import MONTHS, Event, is_ip, iso_to_epoch
 from .linuxauth import pam, sshd, su, sudo
 
 RFC5424 = re.compile(r"^<(\d{1,3})>1 (\S+) (\S+) (\S+) (\S+) (\S+) (-|(?:\[(?:[^\]\\]|\\.)*\])+) ?(.*)$", re.S)
@@ -33,12 +31,10 @@ HOSTLESS = re.compile(r"^(?:<(\d{1,3})>)?([A-Z][a-z]{2} {1,2}\d{1,2}(?: \d{4})? 
 NO_TIME = re.compile(r"^<(\d{1,3})>([^\s:\[<]+)(?:\[(\d+)\])?: ?(.*)$", re.S)
 LOOKS = re.compile(rf"^(?:{BSD_TS}|{ISO_TS}) ")
 SD_PARAM = re.compile(r'(\S+?)="((?:[^"\\]|\\.)*)"')
-MONTHS = {m: i for i, m in enumerate(("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov",
-                                      "Dec"), 1)}
 REPEATED = re.compile(r"^(?:last )?message repeated (\d+) times(?:: \[ ?(.*?)\]?)?$", re.S)
 
 
-MONTH_NAMES = frozenset(("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"))
+MONTH_NAMES = frozenset(MONTHS)
 
 
 def looks_like_header(line: str) -> bool:
@@ -277,18 +273,10 @@ def _auditd(msg: str) -> Event:
         out["event.outcome"] = "success" if (kv.get("res") or kv.get("success")) in ("success", "yes") else "failure"
     addr = kv.get("addr")
     if addr not in (None, "?", ""):
-        out["source.ip" if _is_ip(addr) else "source.domain"] = addr
+        out["source.ip" if is_ip(addr) else "source.domain"] = addr
     if kv.get("acct"):
         out["user.name"] = kv["acct"]
     return out
-
-
-def _is_ip(value: str) -> bool:
-    try:
-        ipaddress.ip_address(value)
-        return True
-    except ValueError:
-        return False
 
 
 def netfilter(ev: Event, msg: str) -> None:

@@ -9,12 +9,11 @@ ModSecurity's pairs are kept as ``modsec.<key>`` (bare ``id``/``file``/``line`` 
 """
 from __future__ import annotations
 
-import ipaddress
 import re
 from datetime import datetime, timezone
 from typing import Any
 
-from .common import Event
+from .common import Event, is_ip
 
 APACHE = re.compile(r"^\[(\w{3} \w{3} [ \d]\d \d\d:\d\d:\d\d(?:\.\d+)? \d{4})\] ")
 SYSLOG_BODY = re.compile(r"^\[(?:[\w.-]*:\w+|pid \d+[^\]]*|client [^\]]+)\] ")
@@ -32,23 +31,16 @@ def sniff(text: str) -> bool:
     return APACHE.match(text) is not None or NGINX.match(text[:60] + " ") is not None
 
 
-def _is_ip(v: str) -> bool:
-    try:
-        ipaddress.ip_address(v)
-        return True
-    except ValueError:
-        return False
-
 
 def _client(value: str, has_port: bool) -> tuple[str | None, int | None]:
     """Apache 2.4 writes ``ip:port`` (``::1:37752`` for IPv6, no brackets); 2.2 and ModSecurity write the IP."""
     value = value.strip()
-    if not has_port and _is_ip(value):
+    if not has_port and is_ip(value):
         return value, None
     head, sep, port = value.rpartition(":")
-    if sep and port.isdigit() and _is_ip(head.strip("[]")):
+    if sep and port.isdigit() and is_ip(head.strip("[]")):
         return head.strip("[]"), int(port)
-    return (value, None) if _is_ip(value) else (None, None)
+    return (value, None) if is_ip(value) else (None, None)
 
 
 def parse(text: str) -> Event | None:
@@ -135,9 +127,9 @@ def _nginx(text: str) -> Event | None:
         msg = msg[:cut]
     ev["message"] = msg
     client = ev.get("client")
-    if isinstance(client, str) and _is_ip(client):
+    if isinstance(client, str) and is_ip(client):
         ev["source.ip"] = client
-    elif (b := re.match(r"\[client ([^\]]+)\]", msg)) and _is_ip(b.group(1)):
+    elif (b := re.match(r"\[client ([^\]]+)\]", msg)) and is_ip(b.group(1)):
         ev["source.ip"] = b.group(1)
     request = ev.get("request")
     if isinstance(request, str):

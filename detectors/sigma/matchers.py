@@ -9,7 +9,7 @@ import ipaddress
 import re
 from typing import Any, Callable
 
-from ..parsers.webdecode import decoded
+from ..parsers.webdecode import FIELDS as WEB_FIELDS, decoded
 from .ir import MULTI, SINGLE, Unsupported
 
 Matcher = Callable[[dict], bool]
@@ -36,10 +36,7 @@ def _get(event: dict, field: str) -> Any:
     return v
 
 
-DECODED_FIELDS = frozenset(("url.original", "url.path", "url.query", "url.full", "cs-uri-query", "cs-uri-stem",
-                            "cs-uri", "c-uri", "c-uri-query", "c-uri-stem", "cs-referer", "http.request.referrer",
-                            "http.request.body.content", "user_agent.original", "cs-user-agent", "c-useragent",
-                            "cs(User-Agent)"))
+DECODED_FIELDS = frozenset(WEB_FIELDS)  # the fields parsers.webdecode decodes
 
 
 def get_web(event: dict, field: str) -> Any:
