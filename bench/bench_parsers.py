@@ -11,7 +11,9 @@ Then the scan CLI over the OTRF Windows recordings with the SigmaHQ Windows rule
 (the fastest of BENCH_CLI_REPEAT (2) runs, events/s and alerts from the CLI's own summary on stderr).
 ``--baseline-tree DIR`` measures the same with ``PYTHONPATH=DIR`` (older code: ``parse_line`` per line,
 ``parse_json_documents`` per document file, as its reader did); where it made no event, ``baseline_events_per_s`` is
-null and ``baseline_errors`` the figure. ``--profile FORMAT``: cProfile of ``Stream.line`` over that corpus.
+null and ``baseline_errors`` the figure. Where the older code failed on some records (or made nothing of them),
+``same_records`` also times both on only the records the older code parsed, the same work for both.
+``--profile FORMAT``: cProfile of ``Stream.line`` over that corpus.
 """
 from __future__ import annotations
 
@@ -21,8 +23,10 @@ import json
 import math
 import os
 import re
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from collections import Counter, deque
 from pathlib import Path
@@ -144,13 +148,54 @@ def ceiling(files: list[File], k: int) -> tuple[float, str]:
     return secs, kinds.pop() if len(kinds) == 1 else "mixed: orjson.loads of JSON lines, orjson.dumps(line) of others"
 
 
+def parsed_records(files: list[File], how: list) -> list[list[bool]]:
+    """Per file, per data line (or document): whether this code made events of it and nothing else."""
+    out = []
+    for f, (prep, parse) in zip(files, how):
+        if f.docs is not None:
+            items = list(parse(prep(f, 1)))
+            out.append([bool(items) and all(isinstance(x, dict) for x in items)] * len(f.docs))
+            continue
+        flags = []
+        for ln in f.data:
+            items = [x for x in parse([*f.headers, ln]) if type(x).__name__ != "Skipped"]
+            flags.append(bool(items) and all(isinstance(x, dict) for x in items))
+        out.append(flags)
+    return out
+
+
+def restrict(files: list[File], keep: list[list[bool]]) -> tuple[list[File], int, int]:
+    """Only the records the baseline parsed, repeated to about N again."""
+    kept = []
+    for f, flags in zip(files, keep):
+        if f.docs is not None:
+            if all(flags):
+                kept.append(f)
+            continue
+        f.data = [d for d, ok in zip(f.data, flags) if ok]
+        f.counts = [c for c, ok in zip(f.counts, flags) if ok]
+        if f.data:
+            kept.append(f)
+    distinct = sum(sum(f.counts) for f in kept)
+    return kept, distinct, max(1, round(N / max(distinct, 1)))
+
+
 def measure(folder: str, with_ceiling: bool) -> dict:
-    """One format with the importable code (a worker subprocess); the ceiling too when asked."""
+    """One format with the importable code (a worker subprocess); the ceiling too when asked. With
+    BENCH_KEEP_OUT, also writes which records this code parsed; with BENCH_KEEP_IN, measures only those."""
     files, distinct, k = corpus(REAL / folder)
     if not files:
         return {"skipped": "no line or JSON file (binary EVTX)"}
     by_kind = parsers(os.environ["PYTHONPATH"])
     how = [by_kind[f.docs is not None] for f in files]
+    if os.environ.get("BENCH_KEEP_OUT"):
+        Path(os.environ["BENCH_KEEP_OUT"]).write_text(json.dumps(parsed_records(files, how)))
+    if os.environ.get("BENCH_KEEP_IN"):
+        keep = json.loads(Path(os.environ["BENCH_KEEP_IN"]).read_text())
+        files, distinct, k = restrict(files, keep)
+        if not files:
+            return {"events_per_s": None, "records": 0}
+        how = [by_kind[f.docs is not None] for f in files]
     events = errors = 0
     kinds: Counter = Counter()
     for f, (prep, parse) in zip(files, how):  # one untimed pass over the distinct records: accounting, warm caches
@@ -171,8 +216,8 @@ def measure(folder: str, with_ceiling: bool) -> dict:
     return {**out, "errors": errors, "events": events, "kinds": dict(kinds.most_common(4))}
 
 
-def worker(tree: Path, folder: str, with_ceiling: bool) -> dict:
-    env = {**os.environ, "PYTHONPATH": str(tree)}
+def worker(tree: Path, folder: str, with_ceiling: bool, **env_extra: str) -> dict:
+    env = {**os.environ, "PYTHONPATH": str(tree), **env_extra}
     r = subprocess.run([sys.executable, __file__, "--worker", folder, *(["--ceiling"] if with_ceiling else [])],
                        env=env, cwd=tree, capture_output=True, text=True, timeout=300)
     if r.returncode:
@@ -242,8 +287,23 @@ def main() -> None:
     base = args.baseline_tree.resolve() if args.baseline_tree else None
     for folder in sorted(p.name for p in REAL.iterdir() if p.is_dir() and p.name != "LICENSES"):
         now = worker(ROOT, folder, True)
-        old = worker(base, folder, False) if base and "skipped" not in now else None
-        print(json.dumps({"bench": "parse", "format": folder, **now, **vs(now, old)}), flush=True)
+        same = {}
+        if base and "skipped" not in now:
+            keep = Path(tempfile.mkdtemp()) / "keep.json"
+            old = worker(base, folder, False, BENCH_KEEP_OUT=str(keep))
+            flags = json.loads(keep.read_text())
+            if old["events"] and not all(all(f) for f in flags):  # where the old code failed on some records
+                mine = worker(ROOT, folder, False, BENCH_KEEP_IN=str(keep))
+                theirs = worker(base, folder, False, BENCH_KEEP_IN=str(keep))
+                if mine.get("events_per_s") and theirs.get("events_per_s"):
+                    same = {"same_records": {
+                        "records": sum(map(sum, flags)), "events_per_s": mine["events_per_s"],
+                        "baseline_events_per_s": theirs["events_per_s"],
+                        "vs_baseline": round(mine["events_per_s"] / theirs["events_per_s"], 2)}}
+            shutil.rmtree(keep.parent, ignore_errors=True)
+        else:
+            old = None
+        print(json.dumps({"bench": "parse", "format": folder, **now, **vs(now, old), **same}), flush=True)
     if not (OTRF.is_dir() and RULES.is_dir()):
         print(json.dumps({"bench": "scan_cli", "skipped": f"{OTRF} or {RULES} is absent"}))
         return

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import gc
 import sys
 import time
 from collections import Counter
@@ -46,6 +47,7 @@ def scan(args: argparse.Namespace) -> int:
         return 2
     if args.no_anomaly:
         det.anomalies = []
+    gc.freeze()  # the compiled rules live as long as the scan: the collector need not walk them again and again
     print(f"rules: {engine.rules_loaded} Sigma ({'deployed set' if not args.rules else 'given'}), "
           f"{len(engine.correlations)} correlations, {len(engine.skipped)} skipped; anomaly detectors: "
           f"{', '.join(d.id.removeprefix('ci-anomaly-') for d in det.anomalies) or 'off'} "
@@ -74,7 +76,7 @@ def scan(args: argparse.Namespace) -> int:
                 continue
             batch.append(item)
             events += 1
-            if len(batch) >= 2000:
+            if len(batch) >= 200:
                 flush()
                 if tty:
                     _progress(n - 1, len(files), events, started)

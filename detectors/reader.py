@@ -188,6 +188,11 @@ def _json_record(line: bytes, complete: bool, src: Source, stream: Stream) -> It
             for d in docs:
                 yield from stream.doc(d, raw if len(docs) == 1 else orjson.dumps(d).decode())
             return
+    if complete:
+        small = _small_document(text, src)
+        if small is not None:
+            yield from _records_of(small, stream)
+            return
     pending = line + b"\n" if complete else line
     for kind, value in stream_document(pending, src.more, MAX_LINE):
         if kind == "record":
@@ -201,6 +206,35 @@ def _json_record(line: bytes, complete: bool, src: Source, stream: Stream) -> It
             reason, head, rest = value
             yield ParseError(head, reason, "json", stream.device)
             src.unread(rest)
+
+
+def _small_document(first: bytes, src: Source) -> Any:
+    """A pretty-printed document that ends, within ``MAX_LINE``, at a line holding only its closing bracket: decoded
+    at once by orjson (ten times the streaming parser's speed). None (nothing consumed) sends it to the stream."""
+    close = b"\n}" if first[:1] == b"{" else b"\n]"
+    buf, start = src.buf, src.pos
+    at = buf.find(close, start, start + MAX_LINE)
+    while at >= 0:
+        after = buf[at + 2:at + 3]
+        if after in (b"\n", b"\r") or (after == b"" and src.eof):
+            try:
+                value = orjson.loads(first + b"\n" + buf[start:at + 2])
+            except orjson.JSONDecodeError:
+                return None
+            src.pos = at + 2
+            return value
+        at = buf.find(close, at + 2, start + MAX_LINE)
+    return None
+
+
+def _records_of(value: Any, stream: Stream) -> Iterator[Event | NotEvent]:
+    """A decoded document's records as the stream yields them: an array's elements, a ``Records`` file's records."""
+    records = value["Records"] if isinstance(value, dict) and next(iter(value), None) == "Records" else None
+    items = value if isinstance(value, list) else records if isinstance(records, list) else [value]
+    if not items:
+        yield Skipped(orjson.dumps(value).decode()[:1000], "JSON document with no records")
+    for item in items:
+        yield from stream.doc(item, orjson.dumps(item).decode()[:100_000] if isinstance(item, dict) else str(item))
 
 
 class Gunzip(io.RawIOBase):

@@ -10,6 +10,7 @@ never succeed (malformed, oversize) is parked in the dead-letter queue with its 
 from __future__ import annotations
 
 import base64
+import gc
 import logging
 import time
 from typing import Any
@@ -35,6 +36,7 @@ def detector() -> Any:
         from detectors.sigma import SigmaEngine
 
         _detector = Detector(sigma=SigmaEngine.deployed())
+        gc.freeze()  # the compiled rules live as long as the container: the collector need not walk them again
     return _detector
 
 

@@ -14,7 +14,8 @@ import orjson
 
 from . import access, cef, jsonfmt, syslog
 from .common import Event, NotEvent, ParseError, Skipped, finish
-from .registry import BODY_FORMATS, HEADER_FORMATS, LINE_FORMATS, body_formats, forced, line_formats, untagged_hint
+from .registry import (BODY_FORMATS, HEADER_FORMATS, LINE_FORMATS, body_formats, classic_elb, forced, line_formats,
+                       untagged_hint)
 
 MAX_LINE = 1024 * 1024
 FORMATS = ("auto", "json", "syslog", "cef", "access", "auditd",
@@ -35,6 +36,18 @@ __all__ = ["Event", "ParseError", "Skipped", "NotEvent", "Stream", "parse_line",
            "parse_json_documents", "FORMATS", "MAX_LINE"]
 
 
+MONTH_NAMES = syslog.MONTH_NAMES
+
+
+def _syslog_head(line: str) -> bool:
+    """``<PRI>1 `` (RFC 5424), ``<PRI>Mmm `` (RFC 3164) or an ISO time then a host (rsyslog's high-precision
+    form; not a classic ELB line): a syslog header, whatever the message holds."""
+    if line[0] == "<":
+        gt = line.find(">", 1, 5)
+        return gt > 0 and (line.startswith("1 ", gt + 1) or line[gt + 1:gt + 4] in MONTH_NAMES)
+    return line[10:11] == "T" and line[4:5] == "-" and line[:4].isdigit() and not classic_elb(line)
+
+
 class Stream:
     __slots__ = ("fmt", "device", "received", "ref", "ctx")
 
@@ -52,17 +65,22 @@ class Stream:
         line = text.strip()
         if not line:
             return []
-        if self.fmt in (None, "syslog") and line.find("<", 1) > 0 and GLUED.search(line, 1):  # sent without framing
-            out: list[Event | NotEvent] = []
-            for part in split_glued(line):
-                out += self.line(part) if PRI.match(part) else [ParseError(
-                    part[:1000], "text before the first syslog header (the rest of a multi-line message?)",
-                    "syslog", self.device)]
-            return out
-        if len(line) > MAX_LINE:
-            return [ParseError(line[:1000], f"record of {len(line)} characters exceeds {MAX_LINE}", self.fmt,
-                               self.device)]
         try:
+            if self.fmt is None and (line[:3] in MONTH_NAMES or (line[0] in "<12" and _syslog_head(line))) \
+                    and line.find("<", 1) < 0 and line.find("CEF:", 0, 200) < 0 and len(line) <= MAX_LINE:
+                got = self._syslog(line)  # the commonest lines: straight to syslog
+                if got:
+                    return got
+            if self.fmt in (None, "syslog") and line.find("<", 1) > 0 and GLUED.search(line, 1):  # no framing
+                out: list[Event | NotEvent] = []
+                for part in split_glued(line):
+                    out += self.line(part) if PRI.match(part) else [ParseError(
+                        part[:1000], "text before the first syslog header (the rest of a multi-line message?)",
+                        "syslog", self.device)]
+                return out
+            if len(line) > MAX_LINE:
+                return [ParseError(line[:1000], f"record of {len(line)} characters exceeds {MAX_LINE}", self.fmt,
+                                   self.device)]
             return self._dispatch(line)
         except Exception as exc:  # a parser bug must not lose the record either
             return [ParseError(line[:100_000], f"{type(exc).__name__}: {exc}", self.fmt, self.device)]
@@ -84,9 +102,6 @@ class Stream:
 
     def _dispatch(self, line: str) -> list[Event | NotEvent]:
         fmt = self.fmt
-        if fmt is None and line[:3] in syslog.MONTH_NAMES and line.find("CEF:", 0, 200) < 0:
-            return self._syslog(line) or [ParseError(line, "unrecognised format (no parser recognises this line)",
-                                                     None, self.device)]  # the commonest line: straight to syslog
         if fmt is not None and fmt not in ("json", "syslog", "cef", "access", "auditd"):
             return self._forced(line, fmt)
         first = line[0]
@@ -157,22 +172,24 @@ class Stream:
         return out
 
     def _syslog(self, line: str) -> list[Event | NotEvent] | None:
-        ev = syslog.parse(line, self.ref or self.received)
-        if ev is None:
+        got = syslog.parse_header(line, self.ref or self.received)
+        if got is None:
             m = PRI.match(line)
             body = line[m.end():] if m else line
             for name, sniff, parse in BODY_FORMATS + LINE_FORMATS:  # a device format behind a bare <PRI>
                 if body and sniff(body):
-                    got = parse(body)
-                    if got is not None:
+                    sub = parse(body)
+                    if sub is not None:
                         if m:
-                            got.setdefault("log.syslog.priority", int(m.group(1)))
-                        return self._done(got, name, line)
+                            sub.setdefault("log.syslog.priority", int(m.group(1)))
+                        return self._done(sub, name, line)
             return None
-        kind = "syslog5424" if ev.pop("_syslog") == "5424" else "syslog3164"
-        body = ev.get("message") or ""
-        if not ev.pop("_program_known", False) and body:
+        ev, rfc, known = got
+        body = ev["message"]
+        if not known and body:
             prog = ev.get("process.name")
+            if prog == "LEEF":  # "host LEEF:1.0|…": the header's pattern took the format's name for a program
+                body = f"LEEF:{body}"
             own, untagged = body_formats(prog)
             tries = ((own, f"{prog}: {body}"), (own, body)) if own else ()
             if untagged_hint(body):
@@ -183,7 +200,7 @@ class Stream:
                         sub = parse(text)
                         if sub is not None:
                             return self._done(syslog.wrap(ev, sub), name, line)
-        return [finish(ev, kind, line, self.device, self.received)]
+        return [finish(ev, "syslog5424" if rfc == "5424" else "syslog3164", line, self.device, self.received)]
 
     def _forced(self, line: str, fmt: str) -> list[Event | NotEvent]:
         spec = forced(fmt)
@@ -197,7 +214,8 @@ class Stream:
             else:
                 ev = parse(line)
                 if ev is None:
-                    hdr = syslog.parse(line, self.ref or self.received)
+                    got = syslog.parse_header(line, self.ref or self.received)
+                    hdr = got[0] if got is not None else None
                     if hdr is not None and hdr.get("message"):
                         body = hdr["message"]
                         sub = parse(f"{hdr.get('process.name')}: {body}") or parse(body)

@@ -51,11 +51,21 @@ FRACTION = re.compile(r"\.(\d+)")
 
 
 def iso_to_epoch(value: Any) -> float | None:
-    if value is None or value == "":
+    if value.__class__ is str:
+        return _iso_text(value)
+    if value is None:
         return None
     if isinstance(value, (int, float)):
         return float(value) / (1000.0 if value > 1e11 else 1.0)
-    text = str(value).strip()
+    return _iso_text(str(value))
+
+
+@lru_cache(maxsize=8192)
+def _iso_text(value: str) -> float | None:
+    """Cached: a burst of records shares its timestamps."""
+    text = value.strip()
+    if not text:
+        return None
     try:
         if text.endswith("Z"):
             text = text[:-1] + "+00:00"
@@ -71,16 +81,11 @@ def iso_to_epoch(value: Any) -> float | None:
     return dt.timestamp()
 
 
-@lru_cache(maxsize=4096)
-def _second_iso(sec: int) -> str:
-    return datetime.fromtimestamp(sec, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%S")
-
-
+@lru_cache(maxsize=8192)
 def epoch_to_iso(ts: float) -> str:
-    """Millisecond ISO 8601; log bursts share seconds, so the formatted second is cached."""
-    ms_total = int(round(ts * 1000))
-    sec, ms = divmod(ms_total, 1000)
-    return f"{_second_iso(sec)}.{ms:03d}Z"
+    """Millisecond ISO 8601; cached, since log bursts share their times."""
+    sec, ms = divmod(int(round(ts * 1000)), 1000)
+    return datetime.fromtimestamp(sec, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%S") + f".{ms:03d}Z"
 
 
 def finish(ev: Event, fmt: str, raw: str, device: str | None, received: float | None) -> Event:

@@ -56,7 +56,7 @@ def journald(doc: dict[str, Any]) -> list[Event]:
 
 # ---- Caddy / Coraza WAF and Laurel auditd -----------------------------------------------------------------------
 _AUDIT_ID = re.compile(r"\d+\.\d+:\d+$")
-CORAZA_TAG = re.compile(r'\[(\w+) "((?:[^"\\]|\\.)*)"\]')
+CORAZA_TAG = re.compile(r'\[(\w+) "([^"\\]*(?:\\.[^"\\]*)*)"\]')
 
 
 def coraza(doc: dict[str, Any]) -> list[Event]:

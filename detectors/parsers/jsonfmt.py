@@ -58,16 +58,10 @@ def from_doc(doc: dict[str, Any]) -> tuple[str, list[Event]]:
 
 def _journal_message(ev: Event) -> None:
     """journald's message gets the program parsing a syslog line of the same program gets."""
-    line = f"Jan  1 00:00:00 {ev.get('host.name') or '-'} {ev.get('process.name') or 'unknown'}" \
-           f"{'[' + str(ev['process.pid']) + ']' if ev.get('process.pid') else ''}: {ev.get('message') or ''}"
-    parsed = syslog.parse(line)
-    if parsed is None:
-        return
-    ls = parsed.pop("_logsource", None)
-    for k in ("_ts", "_syslog", "_program_known", "host.name", "process.name", "process.pid", "message"):
-        parsed.pop(k, None)
+    parsed, ls = syslog.program_fields(ev.get("process.name"), ev.get("message") or "")
+    del parsed["message"]
     ev.update(parsed)
-    if ls and ls.get("service") and "service" not in ev.get("_logsource", {}):
+    if ls.get("service") and "service" not in ev.get("_logsource", {}):
         ev["_logsource"] = {**ev.get("_logsource", {}), **ls}
 
 

@@ -27,19 +27,22 @@ def _guard(test: Callable[[str], bool], sniff: Callable[[str], bool]) -> Callabl
     return lambda t: test(t) and sniff(t)
 
 
+def classic_elb(t: str) -> bool:
+    """An ISO time, a name, then ``address:port``: a classic ELB line, not an ISO-stamped syslog line."""
+    fields = t[:200].split(" ", 3)
+    return len(fields) > 2 and ":" in fields[2] and fields[2][-1:].isdigit()  # not "prog:" of syslog
+
+
 def _aws_guard(t: str) -> bool:
     """ALB lines start with their type word; a line that starts with a date must be CloudFront (a tab after the
-    date) or classic ELB (an ISO time, a name, then ``address:port``), not an ISO-stamped syslog line."""
+    date) or classic ELB."""
     if not t[0].isdigit():
         return True
     if t[4:5] != "-":
         return False
     if t[10:11] == "\t":
         return True
-    if t[10:11] != "T":
-        return False
-    fields = t[:200].split(" ", 3)
-    return len(fields) > 2 and ":" in fields[2]
+    return t[10:11] == "T" and classic_elb(t)
 
 
 # (name, first characters the format can start with or None for any, sniff, parse): a line meets only the

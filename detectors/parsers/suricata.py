@@ -13,22 +13,10 @@ import time
 from datetime import datetime, timezone
 from typing import Any
 
-from .common import Event, proxy_request
+from .common import Event, flatten, iso_to_epoch, proxy_request
 
-ISO = re.compile(r"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d+))?(Z|[+-]\d\d:?\d\d)?$")
 
 OBSERVER = {"observer.vendor": "OISF", "observer.product": "suricata"}
-
-
-def _flatten(doc: dict[str, Any], prefix: str = "", out: dict[str, Any] | None = None,
-             depth: int = 0) -> dict[str, Any]:
-    out = {} if out is None else out
-    for k, v in doc.items():
-        if isinstance(v, dict) and depth < 6:
-            _flatten(v, f"{prefix}{k}.", out, depth + 1)
-        else:
-            out[f"{prefix}{k}"] = v
-    return out
 
 
 def _int(v: Any) -> int | None:
@@ -42,21 +30,8 @@ def _int(v: Any) -> int | None:
 
 
 def _epoch(value: Any) -> float | None:
-    """EVE's ``2022-07-12T06:22:33.415742-0400``: fraction and colon-less offset (common.iso_to_epoch drops
-    the offset when a fraction precedes it)."""
-    m = ISO.match(value) if isinstance(value, str) else None
-    if not m:
-        return None
-    stamp, frac, tz = m.groups()
-    try:
-        dt = datetime.strptime(stamp, "%Y-%m-%dT%H:%M:%S").replace(tzinfo=timezone.utc)
-    except ValueError:
-        return None
-    offset = 0
-    if tz and tz != "Z":
-        digits = tz[1:].replace(":", "")
-        offset = (int(digits[:2]) * 3600 + int(digits[2:]) * 60) * (1 if tz[0] == "+" else -1)
-    return dt.timestamp() - offset + (float(f"0.{frac}") if frac else 0.0)
+    """EVE's ``2022-07-12T06:22:33.415742-0400``: fraction and colon-less offset."""
+    return iso_to_epoch(value) if isinstance(value, str) else None
 
 
 def match(doc: dict) -> bool:
@@ -67,7 +42,7 @@ def from_doc(doc: dict) -> list[Event]:
     if not isinstance(doc, dict) or not isinstance(doc.get("event_type"), str):
         return []
     et = doc["event_type"].lower()
-    ev: Event = _flatten(doc)
+    ev: Event = flatten(doc)
     ev.update(OBSERVER)
     ts = _epoch(doc.get("timestamp"))
     if ts is not None:

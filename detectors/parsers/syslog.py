@@ -8,15 +8,16 @@ lines read in January land in December of the year before.
 from __future__ import annotations
 
 import re
-import time
+from time import time as _time
 from datetime import datetime, timezone
+from functools import lru_cache
 from typing import Any, Callable
 
 from .access import _epoch as access_time
 from .common import MONTHS, Event, is_ip, iso_to_epoch
 from .linuxauth import pam, sshd, su, sudo
 
-RFC5424 = re.compile(r"^<(\d{1,3})>1 (\S+) (\S+) (\S+) (\S+) (\S+) (-|(?:\[(?:[^\]\\]|\\.)*\])+) ?(.*)$", re.S)
+RFC5424 = re.compile(r"^<(\d{1,3})>1 (\S+) (\S+) (\S+) (\S+) (\S+) (-|(?:\[[^\]\\]*(?:\\.[^\]\\]*)*\])+) ?(.*)$", re.S)
 BSD_TS = r"[A-Z][a-z]{2} {1,2}\d{1,2} \d\d:\d\d:\d\d(?:\.\d+)?(?: \d{4}(?= ))?"
 ISO_TS = r"\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:?\d\d)?"
 RFC3164 = re.compile(rf"^(?:<(\d{{1,3}})>)?({BSD_TS}|{ISO_TS}) (\S*) ?"
@@ -30,7 +31,7 @@ HOSTLESS = re.compile(r"^(?:<(\d{1,3})>)?([A-Z][a-z]{2} {1,2}\d{1,2}(?: \d{4})? 
 # "<164>fenotify-1.alert: text": a relayed message with a tag and no time or host
 NO_TIME = re.compile(r"^<(\d{1,3})>([^\s:\[<]+)(?:\[(\d+)\])?: ?(.*)$", re.S)
 LOOKS = re.compile(rf"^(?:{BSD_TS}|{ISO_TS}) ")
-SD_PARAM = re.compile(r'(\S+?)="((?:[^"\\]|\\.)*)"')
+SD_PARAM = re.compile(r'([^\s=]+)="([^"\\]*(?:\\.[^"\\]*)*)"')
 REPEATED = re.compile(r"^(?:last )?message repeated (\d+) times(?:: \[ ?(.*?)\]?)?$", re.S)
 
 
@@ -44,47 +45,62 @@ def looks_like_header(line: str) -> bool:
 
 
 def parse(text: str, ref: float | None = None) -> Event | None:
+    """The event of a syslog line, or None; ``_syslog`` says which RFC and ``_program_known`` whether its program
+    was one we parse (otherwise the caller may look for a device format in the message)."""
+    got = parse_header(text, ref)
+    if got is None:
+        return None
+    ev, rfc, known = got
+    ev["_syslog"], ev["_program_known"] = rfc, known
+    return ev
+
+
+def parse_header(text: str, ref: float | None = None) -> tuple[Event, str, bool] | None:
+    """(event, "3164" or "5424", program known): the stream's path, without marker keys to pop again."""
+    m = CLASSIC.match(text)
+    if m:  # the commonest form first, with the fewest steps
+        pri, ts, host, app, pid, msg = m.groups()
+        ev: Event = {"_ts": _stamp(ts, ref), "host.name": host, "process.name": app, "process.pid": pid,
+                     "message": msg.strip()}
+        if pri:
+            ev["log.syslog.priority"] = int(pri)
+        return ev, "3164", _program(ev, app, ev["message"], False)
     m = RFC5424.match(text) if text[:1] == "<" and text.find(">1 ", 1, 6) > 0 else None
     if m:
         pri, ts, host, app, procid, msgid, sd, msg = m.groups()
-        ev: Event = {"_ts": iso_to_epoch(ts) if ts != "-" else None, "host.name": None if host == "-" else host,
-                     "process.name": None if app == "-" else app, "process.pid": None if procid == "-" else procid,
-                     "message": msg.lstrip("\ufeff").strip(), "log.syslog.priority": int(pri), "_syslog": "5424"}
+        ev = {"_ts": iso_to_epoch(ts) if ts != "-" else None, "host.name": None if host == "-" else host,
+              "process.name": None if app == "-" else app, "process.pid": None if procid == "-" else procid,
+              "message": msg.lstrip("\ufeff").strip(), "log.syslog.priority": int(pri)}
         if msgid != "-":
             ev["log.syslog.msgid"] = msgid
         if sd != "-":
             ev["log.syslog.structured_data"] = sd
             _structured(ev, sd)
-        _program(ev)
-        return ev
-    m = CLASSIC.match(text)
-    if m:
-        pri, ts, host, app, pid, msg = m.groups()
-        ev = {"_ts": _bsd_time(ts, _ref_day(ref)), "host.name": host, "process.name": app, "process.pid": pid,
-              "message": msg.strip(), "_syslog": "3164"}
-    elif (m := RFC3164.match(text)) is not None:
+        return ev, "5424", _program(ev, ev["process.name"], ev["message"], False)
+    pam_title = False
+    if (m := RFC3164.match(text)) is not None:
         pri, ts, host, app, sub, pid, sub2, level, msg = m.groups()
-        ev = {"_ts": _bsd_time(ts, _ref_day(ref)), "host.name": host or None, "process.name": app,
-              "process.pid": pid, "message": msg.strip(), "_syslog": "3164"}
+        ev = {"_ts": _stamp(ts, ref), "host.name": host or None, "process.name": app,
+              "process.pid": pid, "message": msg.strip()}
         if sub or sub2:
             ev["process.title"] = sub or sub2
+            pam_title = ev["process.title"] == "pam_unix"
         if level:
             ev["log.level"] = level
     elif (m := HOSTLESS.match(text)) is not None:
         pri, ts, msg = m.groups()
-        ev = {"_ts": _bsd_time(_year_last(ts), _ref_day(ref)), "message": msg.strip(), "_syslog": "3164"}
+        ev = {"_ts": _stamp(_year_last(ts), ref), "message": msg.strip()}
     elif (m := UNTAGGED.match(text)) is not None:
         pri, ts, host, msg = m.groups()
-        ev = {"_ts": _bsd_time(ts, _ref_day(ref)), "host.name": host, "message": msg.strip(), "_syslog": "3164"}
+        ev = {"_ts": _stamp(ts, ref), "host.name": host, "message": msg.strip()}
     elif (m := NO_TIME.match(text)) is not None:
         pri, app, pid, msg = m.groups()
-        ev = {"process.name": app, "process.pid": pid, "message": msg.strip(), "_syslog": "3164"}
+        ev = {"process.name": app, "process.pid": pid, "message": msg.strip()}
     else:
         return None
     if pri:
         ev["log.syslog.priority"] = int(pri)
-    _program(ev)
-    return ev
+    return ev, "3164", _program(ev, ev.get("process.name"), ev["message"], pam_title)
 
 
 def wrap(header: Event, inner: Event) -> Event:
@@ -101,11 +117,15 @@ def wrap(header: Event, inner: Event) -> Event:
     return out
 
 
+SD_BLOCK = re.compile(r"\[([^\]\\]*(?:\\.[^\]\\]*)*)\]")
+SD_UNESCAPE = re.compile(r'\\([\]"\\])')
+
+
 def _structured(ev: Event, sd: str) -> None:
-    for block in re.findall(r"\[((?:[^\]\\]|\\.)*)\]", sd):
+    for block in SD_BLOCK.findall(sd):
         sdid, _, params = block.partition(" ")
         for k, v in SD_PARAM.findall(params):
-            ev[f"log.syslog.structured_data.{sdid}.{k}"] = re.sub(r'\\([\]"\\])', r"\1", v)
+            ev[f"log.syslog.structured_data.{sdid}.{k}"] = SD_UNESCAPE.sub(r"\1", v) if "\\" in v else v
 
 
 AUDIT_TS = re.compile(r"msg=audit\((\d+(?:\.\d+)?)(?::(\d+))?\)")
@@ -132,31 +152,15 @@ def _year_last(ts: str) -> str:
     return f"{parts[0]} {parts[1]} {parts[3]} {parts[2]}" if len(parts) == 4 else ts
 
 
-_TODAY = [0.0, 0]
+def _stamp(ts: str, ref: float | None) -> float | None:
+    """A BSD time's epoch, by the day it was read on (the reference, or today)."""
+    return _bsd_time(ts, int((_time() if ref is None else ref) // 86400))
 
 
-def _ref_day(ref: float | None) -> int:
-    if ref is not None:
-        return int(ref // 86400)
-    now = time.time()
-    if now - _TODAY[0] > 60:  # the clock is read once a minute, not once a line
-        _TODAY[0], _TODAY[1] = now, int(now // 86400)
-    return _TODAY[1]
-
-
-_BSD: dict[tuple[str, int], float | None] = {}
-
-
+@lru_cache(maxsize=8192)
 def _bsd_time(ts: str, ref_day: int) -> float | None:
     """Cached: log bursts repeat the same second."""
-    key = (ts, ref_day)
-    hit = _BSD.get(key, _BSD)
-    if hit is not _BSD:
-        return hit  # type: ignore[return-value]
-    if len(_BSD) > 8192:
-        _BSD.clear()
-    out = _BSD[key] = _bsd_time_uncached(ts, ref_day)
-    return out
+    return _bsd_time_uncached(ts, ref_day)
 
 
 def _bsd_time_uncached(ts: str, ref_day: int) -> float | None:
@@ -184,18 +188,25 @@ def _bsd_time_uncached(ts: str, ref_day: int) -> float | None:
         return None
 
 
-def _program(ev: Event) -> None:
-    """Fields of the programs we know, found by name (one dict lookup), and the logsource."""
-    prog = (ev.get("process.name") or "").lower()
-    msg = ev.get("message") or ""
-    rep = REPEATED.match(msg) if msg.find("repeated", 0, 25) >= 0 else None
-    if rep:  # rsyslog's "message repeated N times: [ msg ]": the repeated record, counted N times
-        ev["event.repeat_count"] = int(rep.group(1))
+def _program(ev: Event, prog: str | None, msg: str, pam_title: bool) -> bool:
+    """Fields of the programs we know, found by name (one dict lookup), and the logsource; whether it was known."""
+    if msg.find("repeated", 0, 25) >= 0 and (rep := REPEATED.match(msg)) is not None:
+        count = int(rep.group(1))  # rsyslog's "message repeated N times: [ msg ]": the record, counted N times
+        ev["event.repeat_count"] = count
         if rep.group(2):
             msg = ev["message"] = rep.group(2).strip()
-    handler = PROGRAMS.get(prog)
-    if handler is not None:
-        ev["_logsource"] = handler(ev, msg)
+    else:
+        count = 0
+    spec = PROGRAMS.get(prog) if prog else None  # type: ignore[arg-type]
+    if spec is None and prog:
+        spec = PROGRAMS.get(prog.lower())
+    if spec is not None:
+        parse_fields, ls = spec
+        if parse_fields is not None and not pam_title:  # sshd(pam_unix): PAM's line, read below
+            parse_fields(ev, msg)
+        if parse_fields is _kernel and "SRC=" in msg and " DST=" in msg:
+            ls = FIREWALL_LS
+        ev["_logsource"] = ls.copy()
         known = True
     elif msg.startswith("type="):
         ev.update(_auditd(msg))
@@ -207,55 +218,39 @@ def _program(ev: Event) -> None:
         ev["_logsource"], known = {"product": "linux"}, False
     if "authentication failure" in msg:  # pam_unix's failure line and its "N more" summary, in any program
         pam(ev, msg)
-    if rep and ev.get("auth.attempts"):
-        ev["auth.attempts"] = ev["auth.attempts"] * int(rep.group(1))
-    ev["_program_known"] = known
+    if count and ev.get("auth.attempts"):
+        ev["auth.attempts"] = ev["auth.attempts"] * count
+    return known
+
+
+def program_fields(prog: str | None, msg: str) -> tuple[Event, dict[str, Any]]:
+    """The fields and logsource a message of ``prog`` gets (journald's messages carry no syslog header)."""
+    ev: Event = {"message": msg}
+    _program(ev, prog, msg, False)
+    return ev, ev.pop("_logsource")
 
 
 AUDITD_LS = {"product": "linux", "service": "auditd"}
 FIREWALL_LS = {"product": "linux", "category": "firewall"}
 
 
-def _ssh(ev: Event, msg: str) -> dict[str, Any]:
-    if ev.get("process.title") != "pam_unix":
-        sshd(ev, msg)
-    return {"product": "linux", "service": "sshd"}
-
-
-def _sudo(ev: Event, msg: str) -> dict[str, Any]:
-    sudo(ev, msg)
-    return {"product": "linux", "service": "sudo"}
-
-
-def _su(ev: Event, msg: str) -> dict[str, Any]:
-    su(ev, msg)
-    return {"product": "linux", "service": "su"}
-
-
-def _audit(ev: Event, msg: str) -> dict[str, Any]:
+def _audit(ev: Event, msg: str) -> None:
     ev.update(_auditd(msg))
-    return AUDITD_LS.copy()
 
 
-def _kernel(ev: Event, msg: str) -> dict[str, Any]:
+def _kernel(ev: Event, msg: str) -> None:
     if "SRC=" in msg and " DST=" in msg:
         netfilter(ev, msg)
-        return FIREWALL_LS.copy()
-    return {"product": "linux"}
 
 
-def _cron(ev: Event, msg: str) -> dict[str, Any]:
-    return {"product": "linux", "service": "cron"}
-
-
-PROGRAMS: dict[str, Callable[[Event, str], dict[str, Any]]] = {
-    "sshd": _ssh, "sshd-session": _ssh, "sshd-auth": _ssh, "sudo": _sudo, "su": _su, "audispd": _audit,
-    "auditd": _audit, "kernel": _kernel, "cron": _cron, "crond": _cron}
+PROGRAMS: dict[str, tuple[Callable[[Event, str], None] | None, dict[str, Any]]] = {
+    **dict.fromkeys(("sshd", "sshd-session", "sshd-auth"), (sshd, {"product": "linux", "service": "sshd"})),
+    "sudo": (sudo, {"product": "linux", "service": "sudo"}), "su": (su, {"product": "linux", "service": "su"}),
+    "audispd": (_audit, AUDITD_LS), "auditd": (_audit, AUDITD_LS), "kernel": (_kernel, {"product": "linux"}),
+    **dict.fromkeys(("cron", "crond"), (None, {"product": "linux", "service": "cron"}))}
 
 
 KV = re.compile(r"(\w+)=(\"[^\"]*\"|\S*)")
-BLOCKED = re.compile(r"block|drop|reject|deny", re.I)  # the verdict, in the prefix before the fields
-FW_KV = re.compile(r"\b(SRC|DST|LEN|PROTO|SPT|DPT|IN|OUT)=(\S*)")  # netfilter values are never quoted
 
 
 def _kv(msg: str) -> dict[str, str]:
@@ -279,9 +274,26 @@ def _auditd(msg: str) -> Event:
     return out
 
 
+FW_KEYS = ("SRC", "DST", "LEN", "PROTO", "SPT", "DPT", "IN", "OUT")
+
+
+def _fw_fields(msg: str) -> dict[str, str]:
+    """The first ``KEY=value`` of each key netfilter writes (a word of its own); a few finds cost less than a
+    regex that tries eight names at every word boundary."""
+    text = " " + msg
+    out = {}
+    for key in FW_KEYS:
+        at = text.find(f" {key}=")
+        if at >= 0:
+            at += len(key) + 2
+            end = text.find(" ", at)
+            out[key] = text[at:] if end < 0 else text[at:end]
+    return out
+
+
 def netfilter(ev: Event, msg: str) -> None:
     """iptables/ufw/nftables LOG lines (``SRC= DST= PROTO= SPT= DPT=``), in the kernel log or any wrapper."""
-    kv = dict(FW_KV.findall(msg))
+    kv = _fw_fields(msg)
     get = kv.get
     proto, size, spt, dpt = get("PROTO"), get("LEN", ""), get("SPT", ""), get("DPT", "")
     ev["source.ip"], ev["destination.ip"] = get("SRC"), get("DST")
@@ -295,7 +307,8 @@ def netfilter(ev: Event, msg: str) -> None:
         ev["source.port"] = int(spt)
     if dpt.isdigit():
         ev["destination.port"] = int(dpt)
-    blocked = BLOCKED.search(msg, 0, msg.find("SRC=") + 1 or len(msg)) is not None
+    prefix = msg[:msg.find("SRC=")].upper()  # the verdict is in the log prefix, before the fields
+    blocked = "BLOCK" in prefix or "DROP" in prefix or "REJECT" in prefix or "DENY" in prefix
     ev["event.action"] = "deny" if blocked else "allow"
     ev["event.outcome"] = "failure" if blocked else "success"
     ev["event.category"] = "network"

@@ -273,3 +273,13 @@ def test_malformed_never_raises(mod, junk):
     mod.sniff(junk)
     ev = mod.parse(junk)
     assert ev is None or isinstance(ev, dict)
+
+
+@pytest.mark.parametrize("head", ["", "<13>"])
+def test_leef_behind_a_bsd_syslog_header_is_leef_not_a_program_named_leef(head):
+    from detectors.parsers import Stream
+
+    (ev,) = Stream().line(f"{head}Mar  1 10:00:00 gw LEEF:1.0|Acme|Edge Firewall|2.1|deny|src=203.0.113.1\t"
+                          "dst=192.0.2.2\tdstPort=22")
+    assert ev["_format"] == "leef" and ev["source.ip"] == "203.0.113.1" and ev["destination.port"] == 22
+    assert ev["host.name"] == "gw"

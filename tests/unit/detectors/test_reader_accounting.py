@@ -173,3 +173,20 @@ def test_the_scan_summary_and_exit_codes(tmp_path, capsys):
     with pytest.raises(SystemExit) as exc:
         main(["scan", "--input", str(tmp_path / "missing.log")])
     assert exc.value.code == 2
+
+
+def test_pretty_printed_documents_read_at_once_give_what_the_streaming_parser_gives(tmp_path):
+    """Small documents ending at a column-0 bracket are decoded whole; odd layouts fall back to the stream."""
+    docs = [orjson.dumps({"@timestamp": "2026-11-22T10:00:00Z", "n": i, "nested": {"a": [1, {"b": i}]}},
+                         option=orjson.OPT_INDENT_2) for i in range(4)]
+    odd = b'{"n": 4, "nested": {\n"a": 1\n}\n, "@timestamp": "2026-11-22T10:00:00Z"\n}'  # an inner "}" at column 0
+    records = b'{\n  "Records": [\n    {"eventName": "A", "eventTime": "2026-11-22T10:00:00Z"},\n' \
+              b'    {"eventName": "B", "eventTime": "2026-11-22T10:00:01Z"}\n  ]\n}'
+    empty = b"[\n]"
+    f = tmp_path / "docs.json"
+    f.write_bytes(b"\n".join(docs[:2] + [odd, records, empty] + docs[2:]) + b"\n")
+    (s,), events = totals(f)[0].values(), totals(f)[1]
+    assert (s.records, s.events, s.errors) == (8, 7, 0) and sum(s.skipped.values()) == 1
+    assert sorted(e["n"] for e in events if "n" in e) == [0, 1, 2, 3, 4]
+    assert [e["eventName"] for e in events if "eventName" in e] == ["A", "B"]
+    assert [e["nested.a"] for e in events if e.get("n") == 4] == [1]
