@@ -16,6 +16,13 @@ SEVERITY = {"low": 3, "medium": 6, "high": 8, "very-high": 10}
 
 
 def _split_header(body: str) -> list[str]:
+    head_end = 0
+    for _ in range(7):  # the seven header pipes; without a backslash before them a plain split is exact
+        head_end = body.find("|", head_end) + 1
+        if not head_end:
+            break
+    if "\\" not in body[:head_end or len(body)]:
+        return body.split("|", 7)
     parts, cur, i = [], [], 0
     while i < len(body) and len(parts) < 7:
         ch = body[i]
@@ -34,6 +41,8 @@ def _split_header(body: str) -> list[str]:
 
 
 def _unescape(v: str) -> str:
+    if "\\" not in v:
+        return v.strip()
     return v.replace("\\=", "=").replace("\\n", "\n").replace("\\r", "\r").replace("\\\\", "\\").strip()
 
 
