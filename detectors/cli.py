@@ -58,15 +58,8 @@ def scan(args: argparse.Namespace) -> int:
     tty = sys.stderr.isatty() and not args.quiet
     merged: dict = {}
     inputs: dict[str, InputStats] = {}
-    started, events, batch = time.perf_counter(), 0, []
-
-    def flush() -> None:
-        found, _ = det.process(batch)
-        for alert in found:
-            alert.origin = "cli"
-            merge_into(merged, alert)
-        batch.clear()
-
+    started, events = time.perf_counter(), 0
+    process = det.process
     for n, path in enumerate(files, 1):
         last = None
         for stats, item in read_input(path, None if args.format == "auto" else args.format):
@@ -74,13 +67,13 @@ def scan(args: argparse.Namespace) -> int:
                 inputs[stats.name] = last = stats
             if item is None or isinstance(item, NotEvent):
                 continue
-            batch.append(item)
             events += 1
-            if len(batch) >= 200:
-                flush()
-                if tty:
-                    _progress(n - 1, len(files), events, started)
-    flush()
+            found, _ = process((item,))  # one at a time: the event is still in the cache the parser left it in
+            for alert in found:
+                alert.origin = "cli"
+                merge_into(merged, alert)
+            if tty and not events % 2000:
+                _progress(n - 1, len(files), events, started)
     if tty:
         _progress(len(files), len(files), events, started)
         sys.stderr.write("\n")
