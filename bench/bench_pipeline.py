@@ -21,12 +21,12 @@ BATCH = 1000
 
 
 def setup_aws() -> object:
-    from moto.server import ThreadedMotoServer
+    from chalicelib.local_moto import SerialMotoServer
 
     from chalicelib import local_stack
 
     port = local_stack.free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server = SerialMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
     os.environ.update({"AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench", "AWS_DEFAULT_REGION": "eu-west-1",
                        "AWS_REGION": "eu-west-1", "AWS_ENDPOINT_URL": f"http://127.0.0.1:{port}",

@@ -37,6 +37,11 @@ class Settings:
     notify_throttle_s: int
     max_record_bytes: int
     chunk_records: int
+    stream_max_retries: int  # the local stream's retries of a failing batch before it parks the records
+    stream_backoff_s: float  # its first backoff, doubled per retry
+    stream_backoff_max_s: float
+    record_id_window_s: int  # how long producer record ids are kept (a retry within it is dropped)
+    record_id_ttl_s: int  # how long redriven records are remembered
     scan_launcher: str  # ecs (AWS) | local (a process beside the app, make run)
     ecs_cluster: str
     ecs_task_definition: str
@@ -82,6 +87,11 @@ def get_settings() -> Settings:
         notify_throttle_s=int(env("NOTIFY_THROTTLE_SECONDS", "3600")),
         max_record_bytes=int(env("MAX_RECORD_BYTES", str(1024 * 1024))),
         chunk_records=int(env("PIPELINE_CHUNK_RECORDS", "500")),
+        stream_max_retries=int(env("STREAM_MAX_RETRIES", "20")),
+        stream_backoff_s=float(env("STREAM_BACKOFF_SECONDS", "1")),
+        stream_backoff_max_s=float(env("STREAM_BACKOFF_MAX_SECONDS", "60")),
+        record_id_window_s=int(env("RECORD_ID_WINDOW_SECONDS", "3600")),
+        record_id_ttl_s=int(env("RECORD_ID_TTL_SECONDS", str(8 * 86400))),
         scan_launcher=env("SCAN_LAUNCHER", "ecs" if env("AWS_LAMBDA_FUNCTION_NAME") else "local"),
         ecs_cluster=env("ECS_CLUSTER", "cyberincident"),
         ecs_task_definition=env("ECS_TASK_DEFINITION", "cyberincident-analyzer"),

@@ -82,6 +82,12 @@ def deliver_events(stop: threading.Event, interval: float = 1.0) -> None:
             log.exception("evidence delivery failed")
 
 
+def forget_stream_marks(db: object) -> int:
+    """The stand-in's stream is new at every start and numbers its records from 1 again: the marks the last run
+    left would make every new record look like a replay (it would be skipped). Local data only."""
+    return db.execute("DELETE FROM progreso_flujo")[1]  # type: ignore[attr-defined]
+
+
 def start_pipeline(stop: threading.Event, app_module: object, simulate: bool, schedule_s: float) -> None:
     """Kinesis → the app's own ``stream_ingest`` handler (real event shape), the schedule, and the fleet."""
     import logging
@@ -121,12 +127,12 @@ def main(argv: list[str] | None = None) -> int:
     data_dir.mkdir(parents=True, exist_ok=True)
     import logging
 
-    from moto.server import ThreadedMotoServer
+    from .local_moto import SerialMotoServer
 
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto's per-request lines drown the app's output
 
     moto_port = args.moto_port or free_port()
-    moto = ThreadedMotoServer(ip_address="127.0.0.1", port=moto_port, verbose=False)
+    moto = SerialMotoServer(ip_address="127.0.0.1", port=moto_port, verbose=False)
     moto.start()
     configure_env(data_dir, moto_port)
     os.environ.setdefault("PUBLIC_URL", f"http://{args.host}:{args.port}")  # links in e-mails follow --port
@@ -137,6 +143,7 @@ def main(argv: list[str] | None = None) -> int:
 
     result = bootstrap.prepare()
     db = get_db()
+    forget_stream_marks(db)
     print(f"database: {db.kind} ({config.get_settings().database_url.split('@')[-1]}); "
           f"migrations applied now: {result['migrations_applied'] or 'none (up to date)'}", flush=True)
     if result["admin_password_generated"]:

@@ -1,4 +1,5 @@
-"""Operator commands: ``python -m chalicelib.manage migrate`` (the deploy step runs the same)."""
+"""Operator commands: ``python -m chalicelib.manage migrate`` (the deploy step runs the same), ``bootstrap``,
+``redrive [--limit N]`` (reprocess the records parked in the dead-letter queue, each once)."""
 from __future__ import annotations
 
 import argparse
@@ -12,8 +13,15 @@ from .db.migrations import migrate
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m chalicelib.manage")
-    p.add_argument("command", choices=["migrate", "bootstrap"])
+    p.add_argument("command", choices=["migrate", "bootstrap", "redrive"])
+    p.add_argument("--limit", type=int, default=None, help="redrive: at most this many messages")
     args = p.parse_args(argv)
+    if args.command == "redrive":
+        from .pipeline import redrive
+
+        result = redrive.run(args.limit)
+        print(json.dumps(result))
+        return 1 if result["left_by_outage"] else 0
     if args.command == "migrate":
         print(json.dumps({"migrations_applied": migrate(get_db())}))
     else:

@@ -397,7 +397,9 @@ def functions(stage: str) -> dict:
     # the stream's ARN comes from Chalice (packaged with KINESIS_STREAM=cyberincident-<stage>-events)
     out["StreamIngest"]["Properties"]["Events"] = {"StreamIngestKinesisEventSource": {"Properties": {
         "FunctionResponseTypes": ["ReportBatchItemFailures"], "BisectBatchOnFunctionError": True,
-        "MaximumRetryAttempts": 5, "MaximumRecordAgeInSeconds": 86400,
+        # retried until a day old (a database outage of hours parks nothing); then the batch's range goes to the
+        # queue and `manage redrive` reads it back from the stream (kept 7 days)
+        "MaximumRetryAttempts": -1, "MaximumRecordAgeInSeconds": 86400,
         "DestinationConfig": {"OnFailure": {"Destination": att("DeadLetterQueue", "Arn")}}}}}
     out["EvidenceArrived"]["Properties"]["Events"] = {"EvidenceArrivedEvent": {"Properties": {"Pattern": {
         "source": ["aws.s3"], "detail-type": ["Object Created"],

@@ -393,6 +393,16 @@ def m0006_deep_scans(db: Database) -> None:
     )""")
 
 
+def m0007_record_identities(db: Database) -> None:
+    # Records committed by identity, for a window: a producer's stable record id (a retry resends it under a new
+    # sequence number) and the shard + sequence of redriven records (which bypass the high-water marks).
+    create_table(db, f"""CREATE TABLE IF NOT EXISTS registros_vistos (
+        clave VARCHAR(300) {BIN} NOT NULL PRIMARY KEY,
+        fecha DOUBLE NOT NULL
+    )""")
+    add_index(db, "registros_vistos", "ix_registros_vistos_fecha", "fecha")
+
+
 MIGRATIONS: list[tuple[int, str, Callable[[Database], None]]] = [
     (1, "seed schema", m0001_seed),
     (2, "users, catalogues, history details, indexes", m0002_users_catalogs_history),
@@ -400,6 +410,7 @@ MIGRATIONS: list[tuple[int, str, Callable[[Database], None]]] = [
     (4, "alerts, notifications, suppressions, detector state, processed records", m0004_alerts_pipeline),
     (5, "response-time milestones of incidents", m0005_response_metrics),
     (6, "deep scan jobs and their findings", m0006_deep_scans),
+    (7, "record identities: producer ids and redriven records, for a window", m0007_record_identities),
 ]
 
 

@@ -15,7 +15,7 @@ def park(reason: str, record: dict[str, Any], source: str = "kinesis-handler") -
     text = record.get("text") or ""
     body = {"reason": reason, "source": source, "shard": record.get("shard"), "sequence": record.get("seq"),
             "device": record.get("device"), "arrival": record.get("arrival"), "bytes": record.get("size"),
-            "data": text, "truncated": False}
+            "record_id": record.get("rid"), "part": record.get("part"), "data": text, "truncated": False}
     encoded = orjson.dumps(body)
     while len(encoded) > MAX_BYTES:  # SQS counts bytes, and escaping can triple a character: trim until it fits
         keep = max(0, len(body["data"]) * MAX_BYTES // len(encoded) - 1000)

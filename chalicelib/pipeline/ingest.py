@@ -21,7 +21,7 @@ from ..db import get_db
 from ..db.connection import DatabaseUnavailable
 from ..detector_state import DbStateStore
 from ..timeutil import now_str
-from . import archive, dlq
+from . import archive, dlq, identity
 from .telemetry import Telemetry, tracer
 
 log = logging.getLogger(__name__)
@@ -54,7 +54,7 @@ def decode(raw: dict[str, Any]) -> dict[str, Any]:
         rec["text"] = str(k.get("data"))[:1000]
         return rec
     rec["size"] = len(data)
-    rec["text"] = data.decode("utf-8", "replace")
+    rec["rid"], rec["text"] = identity.split_id(data.decode("utf-8", "replace"))
     limit = get_settings().max_record_bytes
     if len(data) > limit:
         rec["problem"] = f"record of {len(data)} bytes exceeds the {limit}-byte limit"
@@ -76,7 +76,6 @@ def handle(event: dict[str, Any]) -> dict[str, Any]:
 
 
 def _handle(records: list[dict[str, Any]], tel: Telemetry, plog: Any) -> dict[str, Any]:
-    failed: list[dict[str, Any]] = []
     try:
         by_shard: dict[str, list[dict[str, Any]]] = {}
         for r in records:
@@ -87,6 +86,26 @@ def _handle(records: list[dict[str, Any]], tel: Telemetry, plog: Any) -> dict[st
         log.exception("archive failed")
         tel.count("ArchiveFailures", 1)
         return _response(records, tel, plog, reason=f"archive: {exc}")
+    failed = _commit_all(records, tel)
+    try:
+        notify.send_pending()
+    except Exception:  # the outbox keeps them; the schedule retries
+        log.exception("sending notifications failed")
+    counts = tel.flush()
+    plog.info("batch done", extra={"records": len(records), "failed": len(failed), **counts})
+    return {"batchItemFailures": [{"itemIdentifier": r["seq"]} for r in failed]}
+
+
+def reprocess(records: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """Records parked earlier (``redrive``: past the high-water marks, once by identity); archived already.
+    Returns the records an outage left uncommitted and the telemetry counts."""
+    tel = Telemetry()
+    failed = _commit_all([{**r, "redrive": True} for r in records], tel)
+    return failed, tel.flush()
+
+
+def _commit_all(records: list[dict[str, Any]], tel: Telemetry) -> list[dict[str, Any]]:
+    failed: list[dict[str, Any]] = []
     size = max(1, get_settings().chunk_records)
     for start in range(0, len(records), size):
         chunk = records[start:start + size]
@@ -104,22 +123,35 @@ def _handle(records: list[dict[str, Any]], tel: Telemetry, plog: Any) -> dict[st
             failed = records[start:]
             tel.count("FailedRecords", len(failed))
             break
-    try:
-        notify.send_pending()
-    except Exception:  # the outbox keeps them; the schedule retries
-        log.exception("sending notifications failed")
-    counts = tel.flush()
-    plog.info("batch done", extra={"records": len(records), "failed": len(failed), **counts})
-    return {"batchItemFailures": [{"itemIdentifier": r["seq"]} for r in failed]}
+    return failed
+
+
+TRANSIENT_AWS = frozenset(("ThrottlingException", "Throttling", "ProvisionedThroughputExceededException",
+                           "RequestLimitExceeded", "ServiceUnavailable", "ServiceUnavailableException",
+                           "InternalError", "InternalFailure", "InternalServerError", "RequestTimeout",
+                           "RequestTimeoutException", "SlowDown", "TooManyRequestsException"))
 
 
 def is_outage(exc: BaseException) -> bool:
-    """A failure worth retrying (the database is down, locked or lost the connection), as opposed to a record the
-    code cannot handle, which would fail the same way on every retry and block the shard."""
+    """A failure worth retrying (the database or an AWS endpoint down, locked, throttling or lost on the way), as
+    opposed to a record the code cannot handle, which would fail the same way on every retry and block the shard.
+    SQLite's bare DatabaseError ("database disk image is malformed", "file is not a database") comes from a file
+    being replaced or written under it: retried, since parking would lose a good record for good."""
     import sqlite3
 
     if isinstance(exc, (DatabaseUnavailable, sqlite3.OperationalError, ConnectionError, TimeoutError)):
         return True
+    if type(exc) is sqlite3.DatabaseError or isinstance(exc, OSError) and exc.errno is not None \
+            and not isinstance(exc, (FileNotFoundError, PermissionError, IsADirectoryError)):
+        return True
+    import botocore.exceptions as bex
+
+    if isinstance(exc, (bex.HTTPClientError, bex.EndpointConnectionError, bex.ConnectionError)):
+        return True
+    if isinstance(exc, bex.ClientError):
+        err = exc.response.get("Error") or {}
+        status = (exc.response.get("ResponseMetadata") or {}).get("HTTPStatusCode") or 0
+        return err.get("Code") in TRANSIENT_AWS or int(status) >= 500
     try:
         import pymysql
     except ImportError:  # pragma: no cover
@@ -141,7 +173,8 @@ def _isolate(chunk: list[dict[str, Any]], tel: Telemetry) -> None:
             tel.count("RecordsToDLQ", 1)
             db = get_db()
             with db.transaction():
-                _advance(db, _progress(db, [r]), [r])
+                if not r.get("redrive"):
+                    _advance(db, _progress(db, [r]), [r])
 
 
 def _response(records: list[dict[str, Any]], tel: Telemetry, plog: Any, reason: str) -> dict[str, Any]:
@@ -160,18 +193,30 @@ def _commit_chunk(chunk: list[dict[str, Any]], tel: Telemetry) -> None:
     try:
         with db.transaction():
             done = _progress(db, chunk)
-            fresh = [r for r in chunk if int(r["seq"]) > done.get((r["shard"], r["device"] or ""), -1)]
+            unmarked = [r for r in chunk if not r.get("redrive") and
+                        int(r["seq"]) > done.get((r["shard"], r["device"] or ""), -1)]
+            candidates = unmarked + [r for r in chunk if r.get("redrive")]  # a redrive bypasses the marks
+            repeats = identity.seen(db, [k for r in candidates for k in identity.keys(r)])
+            fresh = []
+            for r in candidates:  # a producer retry (in this chunk or committed before), a redrive again
+                keys = identity.keys(r)
+                if repeats.isdisjoint(keys):
+                    fresh.append(r)
+                    repeats.update(keys)
             events: list[Any] = []
+            committed: list[str] = []
             for r in fresh:
                 if r["problem"]:
                     dlq.park(r["problem"], r)
                     tel.count("RecordsToDLQ", 1)
                     continue
+                committed += identity.keys(r)
                 parsed = parse_record(r["text"], device=r["device"], received=r["arrival"])
                 bad = [p for p in parsed if isinstance(p, ParseError)]
                 if bad:
                     dlq.park("; ".join(sorted({b.reason for b in bad}))[:1000] +
-                             f" ({len(bad)} of {len(parsed)} lines)", {**r, "text": "\n".join(b.raw for b in bad)})
+                             f" ({len(bad)} of {len(parsed)} lines)",
+                             {**r, "text": "\n".join(b.raw for b in bad), "part": "parse-errors"})
                     tel.count("ParseErrors", len(bad))
                     tel.count("RecordsToDLQ", 1)
                 skipped = sum(isinstance(p, Skipped) for p in parsed)
@@ -183,12 +228,15 @@ def _commit_chunk(chunk: list[dict[str, Any]], tel: Telemetry) -> None:
             created = alerts.store(found, suppressions.active())
             notify.enqueue(created)
             state.flush()
-            _advance(db, done, fresh)
+            identity.remember(db, committed)
+            _advance(db, done, unmarked)
     except Exception:
         state.discard()
         raise
     tel.count("RecordsIn", len(chunk))
-    tel.count("RecordsReplayed", len(chunk) - len(fresh))
+    tel.count("RecordsReplayed", len(chunk) - len(candidates))
+    if repeats:
+        tel.count("RecordsDuplicate", len(candidates) - len(fresh))
     tel.count("EventsIn", len(events))
     for a in created:
         tel.count(f"Alerts{alerts.SEVERITY_EN.get(a['alert'].severity, 'OTHER').title()}", 1)

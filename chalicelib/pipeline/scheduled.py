@@ -10,9 +10,11 @@ import time
 from typing import Any
 
 from .. import alerts, notify, scans, stats_snapshot, suppressions
+from ..config import get_settings
 from ..db import get_db
 from ..detector_state import DbStateStore, purge_expired
 from ..timeutil import ago_str
+from . import identity
 
 log = logging.getLogger(__name__)
 MARK_RETENTION_S = 8 * 86400  # longer than the stream's longest retention we configure (7 days)
@@ -45,6 +47,8 @@ def run(now: float | None = None, digest: bool = True) -> dict[str, Any]:
              ("marks_purged", lambda: db.execute("DELETE FROM progreso_flujo WHERE fecha < %s",
                                                  (ago_str(MARK_RETENTION_S),))[1]),
              ("windows_purged", lambda: purge_expired(db, now)),
+             ("record_ids_purged", lambda: identity.expire(db, get_settings().record_id_window_s,
+                                                          get_settings().record_id_ttl_s)),
              ("stats_snapshot", lambda: stats_snapshot.refresh()["as_of"]))
     for name, step in steps:
         if step is None:

@@ -109,7 +109,10 @@ def test_the_stream_mapping_reports_partial_batch_failures(built):
     fn = t["Resources"]["StreamIngest"]["Properties"]
     mapping = fn["Events"]["StreamIngestKinesisEventSource"]["Properties"]
     assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
-    assert mapping["BisectBatchOnFunctionError"] is True and mapping["MaximumRetryAttempts"] >= 1
+    assert mapping["BisectBatchOnFunctionError"] is True
+    # an outage of hours parks nothing: retried until a day old, and the stream keeps records longer than that
+    assert mapping["MaximumRetryAttempts"] == -1 and mapping["MaximumRecordAgeInSeconds"] == 86400
+    assert t["Resources"]["EventStream"]["Properties"]["RetentionPeriodHours"] * 3600 > 86400 * 2
     assert mapping["DestinationConfig"]["OnFailure"]["Destination"] == {"Fn::GetAtt": ["DeadLetterQueue", "Arn"]}
     stream = t["Resources"]["EventStream"]["Properties"]
     assert mapping["Stream"]["Fn::Sub"].endswith("stream/" + stream["Name"])  # the mapping reads the stack's stream

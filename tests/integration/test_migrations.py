@@ -26,7 +26,7 @@ def test_seed_database_upgrades_in_place(db_url):
     db = Database(db_url)
     seed(db)
     before = snapshot(db)
-    assert migrate(db) == [1, 2, 3, 4, 5, 6]
+    assert migrate(db) == [1, 2, 3, 4, 5, 6, 7]
     after = snapshot(db)
     for table, rows in before.items():
         assert len(after[table]) == len(rows)
@@ -36,7 +36,7 @@ def test_seed_database_upgrades_in_place(db_url):
     types = [r["valor"] for r in db.query("SELECT valor FROM catalogos WHERE categoria = 'tipo'")]
     assert "Intrusión física" in types
     assert migrate(db) == []  # idempotent
-    assert db.scalar("SELECT COUNT(*) AS n FROM schema_migrations") == 6
+    assert db.scalar("SELECT COUNT(*) AS n FROM schema_migrations") == 7
     db.close()
 
 
