@@ -15,6 +15,8 @@ import sys
 import threading
 from pathlib import Path
 
+from .bootstrap import write_private
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -24,11 +26,20 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def private_dir(path: Path) -> Path:
+    """The local data directory: 0700, and everything the process creates in it 0600 (umask 077)."""
+    os.umask(0o077)
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    path.chmod(0o700)
+    for child in path.iterdir():  # an older .local/ made before this rule
+        child.chmod(0o700 if child.is_dir() else 0o600)
+    return path
+
+
 def _secret(data_dir: Path) -> str:
     path = data_dir / "secret_key"
     if not path.exists():
-        path.write_text(secrets.token_urlsafe(48))
-        path.chmod(0o600)
+        write_private(path, secrets.token_urlsafe(48))
     return path.read_text().strip()
 
 
@@ -123,8 +134,7 @@ def main(argv: list[str] | None = None) -> int:
                    help="how often the scheduled work (digest, flatline, retention) runs; 5 minutes in AWS")
     args = p.parse_args(argv)
 
-    data_dir = Path(args.data_dir).resolve()
-    data_dir.mkdir(parents=True, exist_ok=True)
+    data_dir = private_dir(Path(args.data_dir).resolve())
     import logging
 
     from .local_moto import SerialMotoServer
@@ -147,8 +157,10 @@ def main(argv: list[str] | None = None) -> int:
     print(f"database: {db.kind} ({config.get_settings().database_url.split('@')[-1]}); "
           f"migrations applied now: {result['migrations_applied'] or 'none (up to date)'}", flush=True)
     if result["admin_password_generated"]:
-        print(f"first admin created: user 'admin', password {result['admin_password_generated']} "
-              "(shown once; set CYBERINCIDENT_ADMIN_PASSWORD to choose it)", flush=True)
+        pw_file = data_dir / "admin-password"
+        write_private(pw_file, result["admin_password_generated"] + "\n")
+        print(f"first admin created: user 'admin', password in {pw_file} (mode 0600; delete it once you have "
+              "changed the password; set CYBERINCIDENT_ADMIN_PASSWORD to choose it)", flush=True)
     stop = threading.Event()
     threading.Thread(target=deliver_events, args=(stop,), name="event-delivery", daemon=True).start()
 

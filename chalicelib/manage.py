@@ -15,6 +15,8 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m chalicelib.manage")
     p.add_argument("command", choices=["migrate", "bootstrap", "redrive"])
     p.add_argument("--limit", type=int, default=None, help="redrive: at most this many messages")
+    p.add_argument("--password-file", default="admin-password",
+                   help="bootstrap: where a generated first-admin password is written (mode 0600)")
     args = p.parse_args(argv)
     if args.command == "redrive":
         from .pipeline import redrive
@@ -27,7 +29,13 @@ def main(argv: list[str] | None = None) -> int:
     else:
         result = prepare()
         if result["admin_password_generated"]:
-            print(f"First admin: user 'admin', password {result['admin_password_generated']} (shown once)",
+            from pathlib import Path
+
+            from .bootstrap import write_private
+
+            pw_file = Path(args.password_file).resolve()
+            write_private(pw_file, result["admin_password_generated"] + "\n")
+            print(f"First admin: user 'admin', password in {pw_file} (mode 0600; delete it after the first login)",
                   file=sys.stderr)
         print(json.dumps({"migrations_applied": result["migrations_applied"]}))
     return 0

@@ -59,7 +59,7 @@ def scan(args: argparse.Namespace) -> int:
     merged: dict = {}
     inputs: dict[str, InputStats] = {}
     started, events = time.perf_counter(), 0
-    process = det.process
+    detect = det.detect
     for n, path in enumerate(files, 1):
         last = None
         for stats, item in read_input(path, None if args.format == "auto" else args.format):
@@ -68,8 +68,7 @@ def scan(args: argparse.Namespace) -> int:
             if item is None or isinstance(item, NotEvent):
                 continue
             events += 1
-            found, _ = process((item,))  # one at a time: the event is still in the cache the parser left it in
-            for alert in found:
+            for alert in detect(item):  # one at a time: the event is still in the cache the parser left it in
                 alert.origin = "cli"
                 merge_into(merged, alert)
             if tty and not events % 2000:

@@ -21,21 +21,24 @@ class Detector:
         self.anomalies = build_detectors(anomaly_config)
         self.state = state if state is not None else MemoryStateStore()
 
+    def detect(self, ev: dict[str, Any]) -> list[Alert]:
+        """One event's alerts, unmerged: Sigma, then the statistical detectors."""
+        state = self.state
+        found = self.sigma.match(ev, state)
+        for d in self.anomalies:
+            found += d.observe(ev, state) or ()
+        return found
+
     def process(self, events: Iterable[Any]) -> tuple[list[Alert], list[ParseError]]:
         """Alerts merged by fingerprint (a repeat raises the count), and the parse errors passed through."""
         merged: dict[str, Alert] = {}
         errors: list[ParseError] = []
-        state, match, observers = self.state, self.sigma.match, [d.observe for d in self.anomalies]
+        detect = self.detect
         for ev in events:
             if isinstance(ev, NotEvent):
                 if isinstance(ev, ParseError):
                     errors.append(ev)
                 continue
-            found = match(ev, state)
-            for observe in observers:
-                more = observe(ev, state)
-                if more:
-                    found += more
-            for alert in found:
+            for alert in detect(ev):
                 merge_into(merged, alert)
         return list(merged.values()), errors
