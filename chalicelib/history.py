@@ -74,6 +74,8 @@ def page_args(params: dict[str, Any], default_per_page: int, errors: dict[str, s
     """``page`` and ``per_page`` as a user typed them, problems added to ``errors``."""
     page = positive_int(params.get("page"), 1, "page", errors)
     per_page = positive_int(params.get("per_page"), default_per_page, "per_page", errors)
+    if page > MAX_PAGE:
+        errors["page"] = f"at most {MAX_PAGE}"
     if per_page > max_per_page:
         errors["per_page"] = f"at most {max_per_page}"
     return page, per_page
@@ -100,12 +102,17 @@ def id_filter(params: dict[str, Any], key: str, column: str, where: list[str], a
             args.append(as_id(params[key]))
 
 
+MAX_ID = 2**31 - 1  # ids are INT columns: a larger number names nothing (and would overflow the driver)
+MAX_PAGE = 1_000_000
+
+
 def as_id(value: Any) -> int | None:
     """A database id typed by a user: ASCII digits only (``"²".isdigit()`` is true, ``int("²")`` fails)."""
     text = str(value).strip()
-    if not text or not text.isascii() or not text.isdecimal() or len(text) > 18:
+    if not text or not text.isascii() or not text.isdecimal() or len(text) > 10:
         return None
-    return int(text) or None
+    n = int(text)
+    return n if 0 < n <= MAX_ID else None
 
 
 def positive_int(value: Any, default: int, name: str, errors: dict[str, str]) -> int:

@@ -19,7 +19,7 @@ from .config import get_settings
 from .db import get_db
 from .errors import Conflict, NotFound, ServiceUnavailable, ValidationError
 from .history import as_id, choice_filter, id_filter, page_args
-from .timeutil import db_str, iso, now_str, parse, utcnow
+from .timeutil import MAX_YEAR, MIN_YEAR, db_str, iso, now_str, parse, utcnow
 
 log = logging.getLogger(__name__)
 STATES = {"queued": "en_cola", "running": "en_curso", "done": "terminado", "failed": "fallido",
@@ -90,9 +90,13 @@ def validate(data: dict[str, Any]) -> dict[str, Any]:
     for k in sorted(unknown):
         errors[k] = "unknown field"
     start, end = parse(data.get("from")), parse(data.get("to"))
-    if start is None:
+    for key, when in (("from", start), ("to", end)):
+        if when is not None and not MIN_YEAR <= when.year <= MAX_YEAR:
+            errors[key] = f"a date between {MIN_YEAR} and {MAX_YEAR}"
+    start, end = (None, None) if errors.keys() & {"from", "to"} else (start, end)
+    if start is None and "from" not in errors:
         errors["from"] = "required: a date, or a date and time in UTC (2026-11-01 or 2026-11-01T08:00)"
-    if end is None:
+    if end is None and "to" not in errors:
         errors["to"] = "required: a date, or a date and time in UTC (2026-11-01 or 2026-11-01T08:00)"
     if start and end:
         if len(str(data.get("to"))) == 10:  # a date alone means the whole day

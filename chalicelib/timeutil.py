@@ -35,7 +35,7 @@ def parse(value: Any) -> datetime | None:
     if len(text) > 19 and text[-6] in "+-" and text[-3] == ":":  # an offset typed by a user: normalise to UTC
         try:
             return datetime.fromisoformat(text).astimezone(timezone.utc)
-        except ValueError:
+        except (ValueError, OverflowError):
             return None
     text = text.replace("T", " ").replace("Z", "")
     for fmt in (FMT, "%Y-%m-%d %H:%M:%S.%f", "%Y-%m-%d %H:%M", "%Y-%m-%d"):
@@ -51,13 +51,23 @@ def iso(value: Any) -> str | None:
     return dt.strftime("%Y-%m-%dT%H:%M:%SZ") if dt else None
 
 
+MIN_YEAR, MAX_YEAR = 1900, 9998  # what both engines store and compare, with room for a day and an offset
+
+
 def parse_user_date(text: str, end: bool = False) -> str:
-    """A filter bound typed by a user (YYYY-MM-DD or ISO 8601) -> stored format; ValueError if bad."""
+    """A filter bound typed by a user (YYYY-MM-DD or ISO 8601) -> stored format; ValueError if bad or out of
+    range (``9999-12-31`` plus a day, or year 1 at +14:00, would overflow)."""
     text = text.strip()
-    if len(text) == 10:
-        dt = datetime.strptime(text, "%Y-%m-%d")
-        if end:
-            dt = dt + timedelta(days=1) - timedelta(seconds=1)
-        return dt.strftime(FMT)
-    dt = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    return db_str(dt if dt.tzinfo else dt.replace(tzinfo=timezone.utc))
+    try:
+        if len(text) == 10:
+            dt = datetime.strptime(text, "%Y-%m-%d")
+            if end:
+                dt = dt + timedelta(days=1) - timedelta(seconds=1)
+        else:
+            dt = datetime.fromisoformat(text.replace("Z", "+00:00"))
+            dt = dt.astimezone(timezone.utc) if dt.tzinfo else dt
+    except OverflowError:
+        raise ValueError(f"a date between {MIN_YEAR} and {MAX_YEAR}") from None
+    if not MIN_YEAR <= dt.year <= MAX_YEAR:
+        raise ValueError(f"a date between {MIN_YEAR} and {MAX_YEAR}")
+    return dt.strftime(FMT)

@@ -53,8 +53,12 @@ def list_users() -> list[dict[str, Any]]:
 
 
 def create(username: str, password: str, role: str, actor: str, language: str | None = None) -> dict[str, Any]:
+    errors = {name: "must be a string" for name, v in (("username", username), ("password", password),
+                                                      ("role", role), ("language", language))
+              if v is not None and not isinstance(v, str)}
+    if errors:
+        raise ValidationError("Datos de usuario no válidos / Invalid user data", errors)
     username = (username or "").strip()
-    errors = {}
     if not USERNAME_RE.match(username):
         errors["username"] = "3-100 letters, digits or . _ @ -"
     if role not in ROLES:
@@ -76,6 +80,10 @@ def create(username: str, password: str, role: str, actor: str, language: str | 
 
 def update(user_id: int, actor: str, *, role: str | None = None, active: bool | None = None,
            password: str | None = None, language: str | None = None) -> dict[str, Any]:
+    wrong = {name: "must be a string" for name, v in (("role", role), ("password", password), ("language", language))
+             if v is not None and not isinstance(v, str)}
+    if wrong:
+        raise ValidationError("Datos de usuario no válidos / Invalid user data", wrong)
     row = get(user_id)
     if not row:
         raise NotFound("Usuario no encontrado / User not found")

@@ -4,19 +4,13 @@ from __future__ import annotations
 from typing import Any
 
 from .. import audit, auth, catalogs, history, incidents, users
-from ..errors import NotFound, ValidationError
+from ..errors import ValidationError
 from ..web import http
 from ..web.guard import api
 
 
 def _id(value: Any) -> int:
-    try:
-        n = int(value)
-    except (TypeError, ValueError):
-        raise NotFound("No encontrado / Not found")
-    if n < 1:
-        raise NotFound("No encontrado / Not found")
-    return n
+    return http.path_id(value)  # one id rule everywhere: ASCII digits, 1 … 2**31-1
 
 
 @api(None)

@@ -94,6 +94,8 @@ def json_body(req: Any) -> dict[str, Any]:
         data = json.loads(body)
     except (ValueError, UnicodeDecodeError) as exc:
         raise ValidationError("JSON no válido / Invalid JSON", {"parse_error": str(exc)[:200]})
+    except RecursionError:
+        raise ValidationError("JSON no válido / Invalid JSON", {"parse_error": "nested too deeply"}) from None
     if not isinstance(data, dict):
         raise ValidationError("Se esperaba un objeto JSON / A JSON object is expected")
     return data

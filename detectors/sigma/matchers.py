@@ -104,6 +104,9 @@ def value_test(value: tuple) -> Callable[[Any], bool]:
         return lambda v: v == b or _text(v).lower() == str(b).lower()
     if kind == "re":
         rx = re.compile(value[1], value[2])
+        need = required_literal(value[1], value[2])
+        if need:  # a substring every match holds: most values lack it, and ``in`` costs far less than the regex
+            return lambda v: v is not None and need in (t := _text(v)) and rx.search(t) is not None
         return lambda v: v is not None and rx.search(_text(v)) is not None
     if kind == "cidr":
         net = ipaddress.ip_network(value[1])
@@ -114,6 +117,29 @@ def value_test(value: tuple) -> Callable[[Any], bool]:
                "neq": lambda x: x != n}[op]
         return lambda v: (x := _num(v)) is not None and cmp(x)
     raise Unsupported(f"value type {kind}")
+
+
+def required_literal(pattern: str, flags: int = 0) -> str | None:
+    """The longest run of literal characters at the top level of ``pattern`` (outside any branch, group or
+    repeat), which every match must contain; under IGNORECASE only characters without case count. Hand-written
+    on ``re``'s own parser because no library answers this; None when the pattern has no such run.
+    (SigmaHQ's ``\\w+`(?:\\w+|-|.)`…`` took 18 ms per long script block; a backtick test takes microseconds.)"""
+    try:
+        from re import _constants as C, _parser as parser  # type: ignore[attr-defined]
+
+        tree = parser.parse(pattern, flags)
+    except Exception:  # another Python's internals, or a pattern re refuses: no shortcut
+        return None
+    caseless = bool((flags | tree.state.flags) & re.IGNORECASE)
+    best, run = "", ""
+    for op, arg in tree:
+        ch = chr(arg) if op is C.LITERAL else None
+        if ch is not None and not (caseless and (ch.isalpha() or ch.lower() != ch.upper())):
+            run += ch
+            best = max(best, run, key=len)
+        else:
+            run = ""
+    return best or None
 
 
 def _num(v: Any) -> float | None:
