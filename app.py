@@ -160,6 +160,11 @@ def api_me():
     return api.me(req())
 
 
+@app.route("/api/auth/revoke", methods=["POST"], content_types=JSON)
+def api_revoke_tokens():
+    return api.revoke_tokens(req())
+
+
 @app.route("/api/incidents", methods=["GET"])
 def api_list_incidents():
     return api.list_incidents(req())

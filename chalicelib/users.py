@@ -8,17 +8,14 @@ from typing import Any
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from . import audit
+from . import audit, login_throttle
 from .db import get_db
 from .errors import Conflict, NotFound, TooManyRequests, Unauthorized, ValidationError
-from .timeutil import ago_str, iso, now_str
+from .timeutil import iso, now_str
 
 ROLES = ("viewer", "analyst", "admin")
 ROLE_RANK = {"viewer": 1, "analyst": 2, "admin": 3}
 LANGUAGES = ("es", "en")
-MAX_FAILURES_PER_USER = 5
-MAX_FAILURES_PER_IP = 20
-THROTTLE_WINDOW_S = 15 * 60
 USERNAME_RE = re.compile(r"^[A-Za-z0-9_.@-]{3,100}$")
 
 _hasher = PasswordHasher()  # argon2id, RFC 9106 low-memory profile (64 MiB, t=3)
@@ -32,12 +29,37 @@ def public(row: dict[str, Any]) -> dict[str, Any]:
             "active": bool(row["activo"]), "language": row.get("idioma"), "created_at": iso(row["fecha_creacion"])}
 
 
-def validate_password(password: str) -> None:
-    if not isinstance(password, str) or len(password) < 12:
+MIN_SCORE = 3  # zxcvbn: 3 is "safely unguessable: moderate protection from an offline slow-hash scenario"
+
+
+def validate_password(password: str, username: str | None = None) -> None:
+    """At least 12 characters, not one of the 30,000 commonest passwords of public breaches (zxcvbn's list, kept
+    locally: nothing leaves the server), and a strength estimate (zxcvbn, told the user name) of ``MIN_SCORE``."""
+    if not isinstance(password, str) or len(password.strip()) < 12:
         raise ValidationError("La contraseña debe tener al menos 12 caracteres / Password must be at least 12 characters",
                               {"password": "min_length_12"})
     if len(password) > 256:
         raise ValidationError("Password too long", {"password": "max_length_256"})
+    from zxcvbn import zxcvbn
+    from zxcvbn.frequency_lists import FREQUENCY_LISTS
+
+    if password.lower() in _breached(FREQUENCY_LISTS):
+        raise ValidationError("Contraseña filtrada en brechas públicas / A password known from public breaches",
+                              {"password": "breached"})
+    verdict = zxcvbn(password[:100], user_inputs=[username] if username else [])
+    if verdict["score"] < MIN_SCORE:
+        hint = verdict["feedback"].get("warning") or " ".join(verdict["feedback"].get("suggestions") or [])
+        raise ValidationError("Contraseña demasiado fácil de adivinar / Password too easy to guess"
+                              + (f": {hint}" if hint else ""), {"password": "too_weak"})
+
+
+_BREACHED: set[str] = set()
+
+
+def _breached(lists: dict[str, list[str]]) -> set[str]:
+    if not _BREACHED:
+        _BREACHED.update(lists["passwords"])
+    return _BREACHED
 
 
 def get(user_id: int) -> dict[str, Any] | None:
@@ -67,7 +89,7 @@ def create(username: str, password: str, role: str, actor: str, language: str | 
         errors["language"] = "es or en"
     if errors:
         raise ValidationError("Datos de usuario no válidos / Invalid user data", errors)
-    validate_password(password)
+    validate_password(password, username)
     if by_name(username):
         raise Conflict(f"El usuario {username} ya existe / User already exists", {"username": "taken"})
     uid, _ = get_db().execute(
@@ -99,7 +121,7 @@ def update(user_id: int, actor: str, *, role: str | None = None, active: bool | 
             raise Conflict("No se puede desactivar el último administrador / Cannot deactivate the last admin")
         sets.append("activo = %s"); params.append(1 if active else 0); notes.append(f"activo={int(active)}")
     if password is not None:
-        validate_password(password)
+        validate_password(password, row["nombre_usuario"])
         sets.append("hash_contrasena = %s"); params.append(_hasher.hash(password)); notes.append("contraseña")
     if language is not None:
         if language not in LANGUAGES:
@@ -121,18 +143,13 @@ def _active_admins() -> int:
 
 
 def authenticate(username: str, password: str, ip: str | None) -> dict[str, Any]:
-    """Check a password, refusing early once a user or an address has failed too often."""
+    """Check a password, unless the throttle (``login_throttle``) says this attempt must wait."""
     username = (username or "").strip()[:100]
     db = get_db()
-    since = ago_str(THROTTLE_WINDOW_S)
-    last_ok = db.scalar("SELECT MAX(id) AS m FROM intentos_login WHERE nombre_usuario = %s AND exito = 1", (username,)) or 0
-    fails = db.scalar("SELECT COUNT(*) AS n FROM intentos_login WHERE nombre_usuario = %s AND exito = 0 "
-                      "AND fecha >= %s AND id > %s", (username, since, last_ok)) or 0
-    ip_fails = db.scalar("SELECT COUNT(*) AS n FROM intentos_login WHERE ip = %s AND exito = 0 AND fecha >= %s",
-                         (ip, since)) or 0 if ip else 0
-    if fails >= MAX_FAILURES_PER_USER or ip_fails >= MAX_FAILURES_PER_IP:
-        raise TooManyRequests("Demasiados intentos fallidos; espere 15 minutos / Too many failed attempts; "
-                              "wait 15 minutes", {"retry_after": THROTTLE_WINDOW_S})
+    attempt, wait = login_throttle.begin(db, username, ip)
+    if wait:
+        raise TooManyRequests(f"Demasiados intentos fallidos; espere {wait} s / Too many failed attempts; "
+                              f"retry in {wait} s", {"retry_after": wait})
     row = by_name(username) if username else None
     ok = False
     try:
@@ -140,8 +157,7 @@ def authenticate(username: str, password: str, ip: str | None) -> dict[str, Any]
     except (VerificationError, InvalidHashError):
         ok = False
     ok = ok and bool(row and row["activo"])
-    db.execute("INSERT INTO intentos_login (nombre_usuario, ip, exito, fecha) VALUES (%s, %s, %s, %s)",
-               (username, ip, 1 if ok else 0, now_str()))
+    login_throttle.finish(db, attempt, ok)
     if not ok:
         raise Unauthorized("Usuario o contraseña incorrectos / Invalid username or password", code="invalid_credentials")
     if _hasher.check_needs_rehash(row["hash_contrasena"]):
@@ -151,6 +167,10 @@ def authenticate(username: str, password: str, ip: str | None) -> dict[str, Any]
 
 def bump_session_version(user_id: int) -> None:
     get_db().execute("UPDATE usuarios SET version_sesion = version_sesion + 1 WHERE id = %s", (user_id,))
+
+
+def bump_token_version(user_id: int) -> None:
+    get_db().execute("UPDATE usuarios SET version_token = version_token + 1 WHERE id = %s", (user_id,))
 
 
 def bootstrap_admin(password: str | None) -> str | None:

@@ -31,6 +31,14 @@ def me(req: Any, user: dict[str, Any]) -> dict[str, Any]:
 
 
 @api("viewer")
+def revoke_tokens(req: Any, user: dict[str, Any]) -> dict[str, Any]:
+    """Every API token of the caller stops working, the one of this request included (sessions stay)."""
+    users.bump_token_version(user["id"])
+    audit.record(user["nombre_usuario"], "tokens_revocados", None, http.client_ip(req))
+    return {"revoked": True}
+
+
+@api("viewer")
 def list_incidents(req: Any, user: dict[str, Any]) -> dict[str, Any]:
     return incidents.search(http.query(req))
 

@@ -33,6 +33,7 @@ ROUTES = [
     ("POST", "/catalogs", "admin", "page"),
     ("POST", "/api/auth/token", None, "api"),
     ("GET", "/api/me", "viewer", "api"),
+    ("POST", "/api/auth/revoke", "viewer", "api"),
     ("GET", "/api/incidents", "viewer", "api"),
     ("POST", "/api/incidents", "analyst", "api"),
     ("GET", "/api/incidents/{incident_id}", "viewer", "api"),
@@ -175,6 +176,8 @@ def test_route_requires_its_role(env, method, path, minimum, kind, role):
 
         cookie = auth.new_session(users.get(users.by_name(f"{role}1")["id"]))
         sessions[role] = (cookie, auth.csrf_token(auth.session_data(cookie)[1]))
+    if path == "/api/auth/revoke" and allowed:  # that role's tokens are revoked: a fresh one for the next cases
+        api.tokens[role] = api.login(f"{role}1")
     if minimum is None:  # public: never asks to log in (POST /login still wants its own CSRF token)
         assert r.status_code != 401 and "/login" not in r.headers.get("Location", "")
     elif allowed:
