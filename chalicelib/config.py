@@ -40,6 +40,7 @@ class Settings:
     stream_max_retries: int  # the local stream's retries of a failing batch before it parks the records
     stream_backoff_s: float  # its first backoff, doubled per retry
     stream_backoff_max_s: float
+    db_lock_timeout_s: float  # how long a query waits for a lock before it is an outage (503, or a retry)
     record_id_window_s: int  # how long producer record ids are kept (a retry within it is dropped)
     record_id_ttl_s: int  # how long redriven records are remembered
     scan_launcher: str  # ecs (AWS) | local (a process beside the app, make run)
@@ -90,6 +91,7 @@ def get_settings() -> Settings:
         stream_max_retries=int(env("STREAM_MAX_RETRIES", "20")),
         stream_backoff_s=float(env("STREAM_BACKOFF_SECONDS", "1")),
         stream_backoff_max_s=float(env("STREAM_BACKOFF_MAX_SECONDS", "60")),
+        db_lock_timeout_s=float(env("DB_LOCK_TIMEOUT_SECONDS", "5")),
         record_id_window_s=int(env("RECORD_ID_WINDOW_SECONDS", "3600")),
         record_id_ttl_s=int(env("RECORD_ID_TTL_SECONDS", str(8 * 86400))),
         scan_launcher=env("SCAN_LAUNCHER", "ecs" if env("AWS_LAMBDA_FUNCTION_NAME") else "local"),

@@ -66,7 +66,9 @@ class Database:
         if self.kind == "sqlite":
             if self.url.path != ":memory:":
                 os.makedirs(os.path.dirname(os.path.abspath(self.url.path)), exist_ok=True)
-            conn = sqlite3.connect(self.url.path, check_same_thread=False, isolation_level=None, timeout=30)
+            # a lock held longer than this is an outage: the web answers 503 at once, the stream retries
+            conn = sqlite3.connect(self.url.path, check_same_thread=False, isolation_level=None,
+                                   timeout=get_settings().db_lock_timeout_s)
             conn.row_factory = sqlite3.Row
             conn.execute("PRAGMA foreign_keys=ON")
             conn.execute("PRAGMA journal_mode=WAL")
@@ -79,6 +81,7 @@ class Database:
                 database=self.url.name, charset="utf8mb4", autocommit=True, connect_timeout=5,
                 read_timeout=30, write_timeout=30, cursorclass=pymysql.cursors.DictCursor,
                 ssl=self._ssl_context() if self.url.tls else None,
+                init_command=f"SET SESSION innodb_lock_wait_timeout = {max(1, int(get_settings().db_lock_timeout_s))}",
             )
         except pymysql.err.OperationalError as exc:
             raise DatabaseUnavailable(str(exc)) from exc

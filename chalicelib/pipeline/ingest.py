@@ -18,9 +18,9 @@ from typing import Any
 from .. import alerts, notify, suppressions
 from ..config import get_settings
 from ..db import get_db
-from ..db.connection import DatabaseUnavailable
 from ..detector_state import DbStateStore
 from ..timeutil import now_str
+from ..outage import is_outage
 from . import archive, dlq, identity
 from .telemetry import Telemetry, tracer
 
@@ -124,39 +124,6 @@ def _commit_all(records: list[dict[str, Any]], tel: Telemetry) -> list[dict[str,
             tel.count("FailedRecords", len(failed))
             break
     return failed
-
-
-TRANSIENT_AWS = frozenset(("ThrottlingException", "Throttling", "ProvisionedThroughputExceededException",
-                           "RequestLimitExceeded", "ServiceUnavailable", "ServiceUnavailableException",
-                           "InternalError", "InternalFailure", "InternalServerError", "RequestTimeout",
-                           "RequestTimeoutException", "SlowDown", "TooManyRequestsException"))
-
-
-def is_outage(exc: BaseException) -> bool:
-    """A failure worth retrying (the database or an AWS endpoint down, locked, throttling or lost on the way), as
-    opposed to a record the code cannot handle, which would fail the same way on every retry and block the shard.
-    SQLite's bare DatabaseError ("database disk image is malformed", "file is not a database") comes from a file
-    being replaced or written under it: retried, since parking would lose a good record for good."""
-    import sqlite3
-
-    if isinstance(exc, (DatabaseUnavailable, sqlite3.OperationalError, ConnectionError, TimeoutError)):
-        return True
-    if type(exc) is sqlite3.DatabaseError or isinstance(exc, OSError) and exc.errno is not None \
-            and not isinstance(exc, (FileNotFoundError, PermissionError, IsADirectoryError)):
-        return True
-    import botocore.exceptions as bex
-
-    if isinstance(exc, (bex.HTTPClientError, bex.EndpointConnectionError, bex.ConnectionError)):
-        return True
-    if isinstance(exc, bex.ClientError):
-        err = exc.response.get("Error") or {}
-        status = (exc.response.get("ResponseMetadata") or {}).get("HTTPStatusCode") or 0
-        return err.get("Code") in TRANSIENT_AWS or int(status) >= 500
-    try:
-        import pymysql
-    except ImportError:  # pragma: no cover
-        return False
-    return isinstance(exc, (pymysql.err.OperationalError, pymysql.err.InterfaceError))
 
 
 def _isolate(chunk: list[dict[str, Any]], tel: Telemetry) -> None:

@@ -9,7 +9,7 @@ import logging
 from typing import Any, Callable
 
 from .. import auth
-from ..db.connection import DatabaseUnavailable
+from ..outage import is_outage
 from ..errors import AppError, ServiceUnavailable, Unauthorized
 from . import http
 
@@ -31,9 +31,11 @@ def api(role: str | None) -> Callable:
                 return result if hasattr(result, "status_code") else http.json_response(result)
             except AppError as err:
                 return http.error_response(err)
-            except DatabaseUnavailable:
-                log.exception("database unavailable")
-                return http.error_response(ServiceUnavailable("Base de datos no disponible / Database unavailable"))
+            except Exception as exc:
+                if not is_outage(exc):
+                    raise
+                log.exception("database or AWS unavailable")
+                return http.error_response(_unavailable())
         handler.required_role = role  # type: ignore[attr-defined]
         return handler
     return wrap
@@ -73,10 +75,20 @@ def page(role: str | None) -> Callable:
                 return fn(req, ctx, *args, **kwargs)
             except AppError as err:
                 return error_page(req, ctx, err)
-            except DatabaseUnavailable:
-                log.exception("database unavailable")
-                return error_page(req, ctx, ServiceUnavailable("Base de datos no disponible / Database unavailable"))
+            except Exception as exc:
+                if not is_outage(exc):
+                    raise
+                log.exception("database or AWS unavailable")
+                return error_page(req, ctx, _unavailable())
         handler.required_role = role  # type: ignore[attr-defined]
         return handler
     return wrap
 
+
+RETRY_AFTER_S = 5
+
+
+def _unavailable() -> ServiceUnavailable:
+    """A locked, failing-over or unreachable database (or AWS endpoint): try again shortly, nothing was lost."""
+    return ServiceUnavailable("Servicio no disponible, reintente en unos segundos / Service unavailable, retry "
+                              "in a few seconds", {"retry_after": RETRY_AFTER_S})

@@ -136,7 +136,7 @@ def json_response(body: Any, status: int = 200, headers: dict[str, str] | None =
 
 def error_response(err: AppError) -> Response:
     headers = {}
-    if err.status == 429 and isinstance(err.details, dict) and "retry_after" in err.details:
+    if err.status in (429, 503) and isinstance(err.details, dict) and "retry_after" in err.details:
         headers["Retry-After"] = str(err.details["retry_after"])
     if err.status == 401:
         headers["WWW-Authenticate"] = 'Bearer realm="cyberincident"'

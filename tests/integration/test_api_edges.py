@@ -38,3 +38,32 @@ def test_a_scan_range_out_of_range_is_a_400(api):
     for start, end in [("9999-12-31", "9999-12-31"), ("0001-01-01T00:00:00+14:00", "0001-01-02T00:00:00")]:
         r = api.as_role("admin", "POST", "/api/scans", {"from": start, "to": end})
         assert r.status_code == 400 and ("from" in str(r.json_body) or "to" in str(r.json_body)), r.body
+
+
+def test_a_locked_database_is_a_quick_503_with_retry_after(api, db, db_url, monkeypatch):
+    """Another writer holds the lock (a long migration, a stuck process): the answer comes in seconds."""
+    import sqlite3
+    import time
+
+    from chalicelib import config
+    from chalicelib.db import reset_db
+
+    if not db_url.startswith("sqlite"):
+        return  # MariaDB's lock waits are covered by innodb_lock_wait_timeout, set from the same setting
+    monkeypatch.setenv("DB_LOCK_TIMEOUT_SECONDS", "0.5")
+    config.reset()
+    reset_db()  # reconnect with the short timeout
+    path = db_url.split("sqlite:///", 1)[1]
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("BEGIN EXCLUSIVE")
+    try:
+        t0 = time.monotonic()
+        r = api.as_role("analyst", "POST", "/api/incidents",
+                        {"title": "t", "description": "d", "type": "Otro", "severity": "Baja"})
+        took = time.monotonic() - t0
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert r.status_code == 503 and r.headers.get("Retry-After") == "5" and took < 5, (r.status_code, r.body)
+    assert api.as_role("analyst", "POST", "/api/incidents", {"title": "t", "description": "d", "type": "Otro",
+                                                              "severity": "Baja"}).status_code == 201

@@ -147,7 +147,10 @@ def test_transient_errors_are_outages_and_bad_records_are_not():
         transient += [pymysql.err.OperationalError(2013, "Lost connection"), pymysql.err.InterfaceError(0, "")]
     except ImportError:  # pragma: no cover
         pass
+    transient += [sqlite3.OperationalError("database table is locked"), sqlite3.OperationalError("disk I/O error"),
+                  sqlite3.OperationalError("unable to open database file")]
     permanent = [ValueError("bad"), KeyError("x"), sqlite3.IntegrityError("UNIQUE"), FileNotFoundError(2, "no"),
+                 sqlite3.OperationalError("no such column: x"), sqlite3.OperationalError('near "SELEC": syntax error'),
                  bex.ClientError({"Error": {"Code": "ValidationException"},
                                   "ResponseMetadata": {"HTTPStatusCode": 400}}, "Put"), TypeError("t")]
     assert [type(e).__name__ for e in transient if not is_outage(e)] == []
