@@ -69,9 +69,14 @@ def reports():
     return report_pages.reports(req())
 
 
-@app.route("/reports/export", methods=["GET"])
+@app.route("/reports/export", methods=["POST"], content_types=FORM)
 def report_export():
     return report_pages.export(req())
+
+
+@app.route("/reports/export", methods=["GET"])
+def report_export_confirm():
+    return report_pages.confirm(req())
 
 
 @app.route("/incidents/{incident_id}/report", methods=["GET"])
@@ -79,9 +84,14 @@ def incident_report(incident_id):
     return report_pages.incident_report_page(req(), incident_id)
 
 
-@app.route("/incidents/{incident_id}/report.pdf", methods=["GET"])
+@app.route("/incidents/{incident_id}/report.pdf", methods=["POST"], content_types=FORM)
 def incident_report_pdf(incident_id):
     return report_pages.incident_report_pdf(req(), incident_id)
+
+
+@app.route("/incidents/{incident_id}/report.pdf", methods=["GET"])
+def incident_report_pdf_confirm(incident_id):
+    return report_pages.confirm(req())
 
 
 @app.route("/incidents", methods=["GET"])
@@ -134,9 +144,14 @@ def catalogs_submit():
     return pages.catalogs_submit(req())
 
 
-@app.route("/incidents/{incident_id}/evidence/{evidence_id}/download", methods=["GET"])
+@app.route("/incidents/{incident_id}/evidence/{evidence_id}/download", methods=["POST"], content_types=FORM)
 def evidence_download(incident_id, evidence_id):
     return evidence_pages.download(req(), incident_id, evidence_id)
+
+
+@app.route("/incidents/{incident_id}/evidence/{evidence_id}/download", methods=["GET"])
+def evidence_download_confirm(incident_id, evidence_id):
+    return report_pages.confirm(req())
 
 
 @app.route("/incidents/{incident_id}/evidence/{evidence_id}", methods=["POST"], content_types=FORM)
@@ -144,9 +159,14 @@ def evidence_action(incident_id, evidence_id):
     return evidence_pages.action(req(), incident_id, evidence_id)
 
 
-@app.route("/incidents/{incident_id}/custody.csv", methods=["GET"])
+@app.route("/incidents/{incident_id}/custody.csv", methods=["POST"], content_types=FORM)
 def custody_csv(incident_id):
     return evidence_pages.custody_csv(req(), incident_id)
+
+
+@app.route("/incidents/{incident_id}/custody.csv", methods=["GET"])
+def custody_csv_confirm(incident_id):
+    return report_pages.confirm(req())
 
 
 # -- JSON API -------------------------------------------------------------------------------------
@@ -250,9 +270,14 @@ def api_complete_upload(evidence_id):
     return evidence_api.complete_upload(req(), evidence_id)
 
 
-@app.route("/api/evidence/{evidence_id}/download", methods=["GET"])
+@app.route("/api/evidence/{evidence_id}/download", methods=["POST"], content_types=JSON)
 def api_download_evidence(evidence_id):
     return evidence_api.download(req(), evidence_id)
+
+
+@app.route("/api/evidence/{evidence_id}/download", methods=["GET"])
+def api_download_evidence_get(evidence_id):
+    return api.use_post(req())
 
 
 @app.route("/api/evidence/{evidence_id}/verify", methods=["POST"], content_types=JSON)
@@ -331,9 +356,14 @@ def api_stats():
     return alerts_api.get_stats(req())
 
 
-@app.route("/api/exports/{kind}", methods=["GET"])
+@app.route("/api/exports/{kind}", methods=["POST"], content_types=JSON)
 def api_export(kind):
     return alerts_api.create_export(req(), kind)
+
+
+@app.route("/api/exports/{kind}", methods=["GET"])
+def api_export_get(kind):
+    return api.use_post(req())
 
 
 @app.route("/api/notifications", methods=["GET"])

@@ -45,3 +45,8 @@ class TooManyRequests(AppError):
 
 class ServiceUnavailable(AppError):
     status, code = 503, "service_unavailable"
+
+
+class MethodNotAllowed(AppError):
+    status = 405
+    code = "method_not_allowed"

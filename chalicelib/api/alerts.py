@@ -84,8 +84,11 @@ def get_stats(req: Any, user: dict[str, Any]) -> dict[str, Any]:
 
 @api("viewer")
 def create_export(req: Any, user: dict[str, Any], kind: str) -> dict[str, Any]:
-    """``GET /api/exports/{kind}?format=csv|json&date_from=…`` → a short-lived link to the file in S3."""
+    """``POST /api/exports/{kind}`` with ``{"format": "csv"|"json", "date_from": …}`` (or the same in the query
+    string) → a short-lived link to the file in S3; the export is a line in the history."""
     from .. import exports
 
     q = http.query(req)
-    return exports.create(kind, q.pop("format", "csv"), q, user["nombre_usuario"])
+    if req.raw_body:
+        q.update({k: v for k, v in http.json_body(req).items() if isinstance(v, (str, int))})
+    return exports.create(kind, str(q.pop("format", "csv")), {k: str(v) for k, v in q.items()}, user["nombre_usuario"])

@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import Any
 
 from .. import audit, auth, catalogs, history, incidents, users
-from ..errors import ValidationError
+from ..errors import MethodNotAllowed, ValidationError
 from ..web import http
 from ..web.guard import api
 
@@ -23,6 +23,14 @@ def token(req: Any, _user: None) -> dict[str, Any]:
     user = users.authenticate(username, password, http.client_ip(req))
     audit.record(user["nombre_usuario"], "token_emitido", None, http.client_ip(req))
     return auth.issue_token(user)
+
+
+@api(None)
+def use_post(req: Any, _user: None) -> dict[str, Any]:
+    """A GET on a request that records something (a download, an export): never done by a GET, which a
+    cross-site link or a prefetch could send in the user's name."""
+    raise MethodNotAllowed("Use POST / Use POST: this request is recorded in the audit trail",
+                           {"method": "POST", "path": http.current_path(req)})
 
 
 @api("viewer")

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlencode
 
 from chalice import Response
 
@@ -54,14 +53,14 @@ def reports(req: Any, ctx: dict[str, Any]) -> Any:
     q, s, errors = _stats(req)
     return render(req, ctx, "reports.html", s=s, q=q, errors=errors, severities=SEVERITIES,
                   types=catalogs.values("tipo"), statuses=catalogs.STATUSES, duration=incident_report.duration,
-                  export_links=[(k, f, "/reports/export?" + urlencode({**q, "kind": k, "format": f}))
+                  export_forms=[(k, f, sorted({**q, "kind": k, "format": f}.items()))
                                 for k in exports.KINDS for f in exports.FORMATS],
                   **(_charts(req, ctx, s) if s else {}))
 
 
 @page("viewer")
 def export(req: Any, ctx: dict[str, Any]) -> Any:
-    query = http.query(req)
+    query = http.form(req)
     params = {k: v for k, v in query.items() if v and k in FILTERS}
     result = exports.create(query.get("kind", "incidents"), query.get("format", "csv"), params, ctx["user"]["nombre_usuario"])
     return Response(body="", status_code=303, headers={"Location": result["url"]})
@@ -80,3 +79,10 @@ def incident_report_pdf(req: Any, ctx: dict[str, Any], incident_id: str) -> Any:
     iid = http.path_id(incident_id, INCIDENT_NOT_FOUND)
     link = incident_report.publish_pdf(iid, ctx["user"]["nombre_usuario"])
     return Response(body="", status_code=303, headers={"Location": link["url"]})
+
+
+@page("viewer")
+def confirm(req: Any, ctx: dict[str, Any]) -> Any:
+    """The GET of a recorded request (a download, an export, a PDF): a button that POSTs it with the CSRF token,
+    so a link from another site, a prefetch or a crawler writes nothing in the user's name."""
+    return render(req, ctx, "confirm_post.html", action=http.current_path(req), fields=sorted(http.query(req).items()))

@@ -212,7 +212,7 @@ def test_dashboard_and_reports_render_with_simulated_data(stack, browser, tmp_pa
         shutil.copy(tmp_path / "dashboard.png", os.environ["E2E_SCREENSHOTS"].replace(".png", "") + "-dashboard.png")
     page.goto(stack + "/reports?severity=Alta")
     assert page.locator("#response-times").count() == 1
-    assert page.locator("#exports a").count() == 6
+    assert page.locator("#exports button").count() == 6
     page.goto(stack + "/reports?date_from=mañana")
     assert "date_from" in page.inner_text("#report-errors")
     page.goto(stack + "/incidents")

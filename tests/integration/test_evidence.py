@@ -83,7 +83,7 @@ def test_upload_then_event_records_hash_history_and_custody(api):
     cust = api.as_role("viewer", "GET", f"/api/incidents/{iid}/custody").json_body["items"]
     assert [c["action"] for c in cust] == ["upload_requested", "stored"]
     # download: presigned GET, 5 minutes, attachment, and the request is on record
-    dl = api.as_role("viewer", "GET", f"/api/evidence/{plan['evidence_id']}/download").json_body
+    dl = api.as_role("viewer", "POST", f"/api/evidence/{plan['evidence_id']}/download", {}).json_body
     assert "response-content-disposition=attachment" in dl["url"] and "X-Amz-Expires=300" in dl["url"]
     with urllib.request.urlopen(dl["url"]) as r:
         assert hashlib.sha256(r.read()).hexdigest() == ev["sha256"]
@@ -129,7 +129,7 @@ def test_spoofed_or_forbidden_types_are_quarantined_with_reason(api, name, data,
     assert ev["state"] == "quarantined" and reason in ev["reason"] and ev["sha256"] is None
     assert storage.head(plan["key"]) is None  # moved out of the evidence prefix
     assert storage.head(plan["key"].replace("evidencias/", "cuarentena/", 1)) is not None
-    assert api.as_role("viewer", "GET", f"/api/evidence/{plan['evidence_id']}/download").status_code == 409
+    assert api.as_role("viewer", "POST", f"/api/evidence/{plan['evidence_id']}/download", {}).status_code == 409
     hist = api.as_role("viewer", "GET", f"/api/incidents/{iid}/history").json_body["items"]
     assert any(h["action"] == "evidencia_rechazada" for h in hist)
 
@@ -232,24 +232,34 @@ def test_roles_and_ids(api):
     plan = upload(api, iid, "a.log", b"abc\n")
     evidence_arrival.process(plan["key"])
     eid = plan["evidence_id"]
-    assert api.as_role("viewer", "GET", f"/api/evidence/{eid}/download").status_code == 200
+    assert api.as_role("viewer", "POST", f"/api/evidence/{eid}/download", {}).status_code == 200
     assert api.as_role("viewer", "GET", f"/api/incidents/{other}/evidence").json_body["items"] == []
     # the page route refuses an evidence id that belongs to another incident
     from tests.integration.test_pages import login
 
-    cookie, _ = login(api, "viewer1")
-    r = api.client.http.request("GET", f"/incidents/{other}/evidence/{eid}/download", headers={"cookie": cookie})
+    cookie, csrf = login(api, "viewer1")
+    form = {"cookie": cookie, "content-type": "application/x-www-form-urlencoded"}
+    r = api.client.http.request("POST", f"/incidents/{other}/evidence/{eid}/download", headers=form,
+                                body=f"csrf_token={csrf}")
     assert r.status_code == 404
-    r = api.client.http.request("GET", f"/incidents/{iid}/evidence/{eid}/download", headers={"cookie": cookie})
+    r = api.client.http.request("POST", f"/incidents/{iid}/evidence/{eid}/download", headers=form,
+                                body=f"csrf_token={csrf}")
     assert r.status_code == 303 and "X-Amz-Signature" in r.headers["Location"]
+    # a cross-site link (a GET with the user's cookie) writes nothing: it gets a button to press
+    before = len(api.as_role("viewer", "GET", f"/api/incidents/{iid}/custody").json_body["items"])
+    r = api.client.http.request("GET", f"/incidents/{iid}/evidence/{eid}/download", headers={"cookie": cookie})
+    assert r.status_code == 200 and 'id="confirm-post"' in r.body.decode()
+    assert api.as_role("viewer", "GET", f"/api/evidence/{eid}/download").status_code == 405
+    assert len(api.as_role("viewer", "GET", f"/api/incidents/{iid}/custody").json_body["items"]) == before
     # deletion: admin only, reason required, row kept and marked
     assert api.as_role("analyst", "DELETE", f"/api/evidence/{eid}", {"reason": "duplicado"}).status_code == 403
     assert api.as_role("admin", "DELETE", f"/api/evidence/{eid}", {}).status_code == 400
     r = api.as_role("admin", "DELETE", f"/api/evidence/{eid}", {"reason": "Subido por error"})
     assert r.status_code == 200 and r.json_body["state"] == "deleted" and r.json_body["deleted_by"] == "admin1"
     assert api.as_role("viewer", "GET", f"/api/evidence/{eid}").json_body["sha256"]  # row and hash kept
-    assert api.as_role("viewer", "GET", f"/api/evidence/{eid}/download").status_code == 409
-    csv_text = api.client.http.request("GET", f"/incidents/{iid}/custody.csv", headers={"cookie": cookie}).body.decode()
+    assert api.as_role("viewer", "POST", f"/api/evidence/{eid}/download", {}).status_code == 409
+    csv_text = api.client.http.request("POST", f"/incidents/{iid}/custody.csv", headers=form,
+                                       body=f"csrf_token={csrf}").body.decode()
     assert "deletion" in csv_text and "Subido por error" in csv_text
 
 
