@@ -105,10 +105,10 @@ class Stream:
         if fmt is not None and fmt not in ("json", "syslog", "cef", "access", "auditd"):
             return self._forced(line, fmt)
         first = line[0]
-        if first == "t" and fmt in (None, "auditd") and line.startswith("type=") and line.find("CEF:", 0, 200) < 0:
+        if first == "t" and fmt in (None, "auditd") and line.startswith("type="):
             ev = syslog.parse_audit(line)  # audit.log: the commonest line that starts with a letter
             if ev:
-                return self._done(ev, "auditd", line)  # type: ignore[return-value]
+                return [finish(ev, "auditd", line, self.device, self.received)]
         if fmt == "json" or (fmt is None and first == "{"):
             return self._json(line)
         if fmt is None and first == "[":  # a JSON array, or a line that starts with a bracket ([Thu …] error logs)

@@ -14,8 +14,8 @@ from functools import lru_cache
 from typing import Any, Callable
 
 from .access import _epoch as access_time
-from .common import MONTHS, Event, is_ip, iso_to_epoch
-from .linuxauth import pam, sshd, su, sudo
+from .common import MONTHS, Event, iso_to_epoch
+from .linuxauth import is_ip as fast_is_ip, pam, sshd, su, sudo
 
 RFC5424 = re.compile(r"^<(\d{1,3})>1 (\S+) (\S+) (\S+) (\S+) (\S+) (-|(?:\[[^\]\\]*(?:\\.[^\]\\]*)*\])+) ?(.*)$", re.S)
 BSD_TS = r"[A-Z][a-z]{2} {1,2}\d{1,2} \d\d:\d\d:\d\d(?:\.\d+)?(?: \d{4}(?= ))?"
@@ -25,6 +25,7 @@ RFC3164 = re.compile(rf"^(?:<(\d{{1,3}})>)?({BSD_TS}|{ISO_TS}) (\S*) ?"
 # the classic form, by far the commonest: tried before the general one (which allows the rarer tag forms)
 CLASSIC = re.compile(r"^(?:<(\d{1,3})>)?([A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d) (\S+) ([^\s:\[\(]+)(?:\[(\d+)\])?: ?(.*)$",
                      re.S)
+CLASSIC_ISO = re.compile(rf"^(?:<(\d{{1,3}})>)?({ISO_TS}) (\S+) ([^\s:\[\(]+)(?:\[(\d+)\])?: ?(.*)$", re.S)  # rsyslog's
 UNTAGGED = re.compile(rf"^(?:<(\d{{1,3}})>)?({BSD_TS}|{ISO_TS}) (\S+) (.*)$", re.S)
 # Cisco-style "<166>Aug 06 2016 20:39:42: %ASA-…" and "Feb 29 01:15:43: text": a time, a colon, no host
 HOSTLESS = re.compile(r"^(?:<(\d{1,3})>)?([A-Z][a-z]{2} {1,2}\d{1,2}(?: \d{4})? \d\d:\d\d:\d\d(?:\.\d+)?): (.*)$", re.S)
@@ -57,8 +58,8 @@ def parse(text: str, ref: float | None = None) -> Event | None:
 
 def parse_header(text: str, ref: float | None = None) -> tuple[Event, str, bool] | None:
     """(event, "3164" or "5424", program known): the stream's path, without marker keys to pop again."""
-    m = CLASSIC.match(text)
-    if m:  # the commonest form first, with the fewest steps
+    m = CLASSIC.match(text) if text[:1] != "2" else CLASSIC_ISO.match(text)
+    if m:  # the commonest forms first, with the fewest steps
         pri, ts, host, app, pid, msg = m.groups()
         ev: Event = {"_ts": _stamp(ts, ref), "host.name": host, "process.name": app, "process.pid": pid,
                      "message": msg.strip()}
@@ -268,7 +269,7 @@ def _auditd(msg: str) -> Event:
         out["event.outcome"] = "success" if (kv.get("res") or kv.get("success")) in ("success", "yes") else "failure"
     addr = kv.get("addr")
     if addr not in (None, "?", ""):
-        out["source.ip" if is_ip(addr) else "source.domain"] = addr
+        out["source.ip" if fast_is_ip(addr) else "source.domain"] = addr
     if kv.get("acct"):
         out["user.name"] = kv["acct"]
     return out
