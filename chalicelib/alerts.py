@@ -22,6 +22,24 @@ DISMISS_REASONS = ("false_positive", "benign", "duplicate")
 SEVERITIES = ("Baja", "Media", "Alta", "Crítica")
 SEVERITY_EN = {"Baja": "LOW", "Media": "MEDIUM", "Alta": "HIGH", "Crítica": "CRITICAL"}
 MAX_SAMPLES = 5
+MAX_SAMPLE_VALUE = 2_000  # characters of one field of a sample event
+MAX_SAMPLES_BYTES = 64_000  # all samples of one alert, as stored
+
+
+def samples_json(samples: list[Any]) -> str:
+    """Sample events as stored, bounded: a 400 KB user name in a log line must not make an 800 KB alert row.
+    Long values are cut (saying how much), and samples past the byte budget are left out."""
+    out, size = [], 2
+    for sample in samples:
+        if isinstance(sample, dict):
+            sample = {k: (f"{v[:MAX_SAMPLE_VALUE]}…[{len(v) - MAX_SAMPLE_VALUE} more characters]"
+                          if isinstance(v, str) and len(v) > MAX_SAMPLE_VALUE else v) for k, v in sample.items()}
+        encoded = orjson.dumps(sample, default=str)
+        if size + len(encoded) > MAX_SAMPLES_BYTES and out:
+            break
+        out.append(encoded)
+        size += len(encoded) + 1
+    return "[" + ",".join(e.decode() for e in out) + "]"
 # ATT&CK tactic of an alert -> the incident type it most likely becomes (stored catalogue values)
 TACTIC_TYPE = {"credential-access": "Acceso no autorizado", "initial-access": "Acceso no autorizado",
                "privilege-escalation": "Acceso no autorizado", "exfiltration": "Fuga de datos",
@@ -88,8 +106,7 @@ def store(found: Iterable[Any], silences: list[dict[str, Any]] | None = None) ->
             samples = orjson.loads(row["muestras"] or "[]")
             if len(samples) < MAX_SAMPLES:
                 samples += a.samples[: MAX_SAMPLES - len(samples)]
-            updates.append((a.count, ts_str(a.first_seen), ts_str(a.last_seen), orjson.dumps(samples, default=str)
-                            .decode(), now, row["id"]))
+            updates.append((a.count, ts_str(a.first_seen), ts_str(a.last_seen), samples_json(samples), now, row["id"]))
             if row.get("silencio_id") and not suppressions.matching(silences, a.rule_id, row["entidad_clave"]):
                 # the silence was lifted or ran out and the activity goes on: the alert comes back, and is notified
                 db.execute("UPDATE alertas SET silencio_id = NULL WHERE id = %s", (row["id"],))
@@ -102,7 +119,7 @@ def store(found: Iterable[Any], silences: list[dict[str, Any]] | None = None) ->
         values = (a.fingerprint, a.rule_id[:120], a.title[:255], a.severity, orjson.dumps(a.entity, default=str).decode(),
                   key, (a.device or None) and str(a.device)[:200], orjson.dumps(a.attack).decode(),
                   orjson.dumps(a.explanation, default=str).decode(),
-                  orjson.dumps(a.samples[:MAX_SAMPLES], default=str).decode(), a.count, ts_str(a.first_seen),
+                  samples_json(a.samples[:MAX_SAMPLES]), a.count, ts_str(a.first_seen),
                   ts_str(a.last_seen), a.origin, silence["id"] if silence else None, now, now)
         aid, _ = db.execute(
             "INSERT INTO alertas (huella, regla_id, titulo, severidad, entidad, entidad_clave, dispositivo, tecnicas, "

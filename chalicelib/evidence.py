@@ -27,6 +27,13 @@ COLS = ("id, incidente_id, nombre_archivo, tipo_archivo, s3_key, tamano, fecha_s
 _UNSAFE = re.compile(r"[^\w.\-() ]+", re.UNICODE)
 
 
+def display_name(name: str) -> str:
+    """The name as shown: without control and format characters (a right-to-left override turns
+    ``invoice‮fdp.exe`` into "invoiceexe.pdf" on screen)."""
+    name = unicodedata.normalize("NFC", str(name or ""))
+    return "".join(ch for ch in name if unicodedata.category(ch) not in ("Cc", "Cf")).strip() or "archivo"
+
+
 def safe_name(name: str) -> str:
     """A storage-safe file name: no path, no control characters, no ``+``/``%``, at most 120 characters."""
     name = unicodedata.normalize("NFC", str(name or "")).replace("\\", "/").split("/")[-1]
@@ -99,7 +106,7 @@ def request_upload(incident_id: int, data: dict[str, Any], user: str) -> dict[st
         raise ValidationError("Solicitud de subida no válida / Invalid upload request", errors)
     upload_id = str(uuidlib.uuid4())
     key = _key(incident_id, upload_id, safe_name(name))
-    eid = insert_pending(incident_id, name.strip(), declared, size, user, upload_id, key)
+    eid = insert_pending(incident_id, display_name(name), declared, size, user, upload_id, key)
     if size > s.multipart_threshold:
         part = max(s.multipart_part_size, -(-size // 10000))
         plan = storage.start_multipart(key, size, part, UPLOAD_EXPIRES)
@@ -107,7 +114,7 @@ def request_upload(incident_id: int, data: dict[str, Any], user: str) -> dict[st
         upload = {"method": "multipart", "key": key, **plan, "expires_in": UPLOAD_EXPIRES,
                   "complete": f"/api/evidence/{eid}/complete"}
     else:
-        post = storage.presigned_post(key, s.evidence_max_bytes, UPLOAD_EXPIRES)
+        post = storage.presigned_post(key, size, UPLOAD_EXPIRES, min_size=size)  # the declared size, exactly
         upload = {"method": "POST", "url": post["url"], "fields": post["fields"], "expires_in": UPLOAD_EXPIRES}
     return {"evidence_id": eid, "key": key, "upload": upload}
 

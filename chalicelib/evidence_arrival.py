@@ -34,11 +34,18 @@ def process(key: str, version_id: str | None = None) -> str:
     if len(parts) < 4 or parts[0] != "evidencias" or as_id(parts[1]) is None:
         return "ignored"
     row = evidence.by_uuid(parts[2])
-    if row is not None and row["estado"] != "pending":
-        return "duplicate"
+    if row is not None and row["s3_key"] != key and row["estado"] == "pending":
+        _quarantine_unregistered(key)  # an object beside the registered key: not the file the row announced
+        return "quarantined"
     meta = storage.head(key)  # once per delivery: size, version and the form upload's metadata
     if meta is None:
         return "duplicate"  # already moved by an earlier delivery
+    if row is not None and row["estado"] != "pending":
+        new = version_id or meta.get("VersionId")
+        if row["estado"] == "stored" and row["s3_key"] == key and new and row["version_s3"] and \
+                new != row["version_s3"]:
+            return _later_upload(row, key, new)  # a second file posted with a used form
+        return "duplicate"
     if row is None:
         row = _row_from_form_upload(key, int(parts[1]), parts[2], meta)
     if row is None:
@@ -112,6 +119,16 @@ def _row_from_form_upload(key: str, incident_id: int, slot: str, meta: dict[str,
     except Exception:  # a concurrent delivery inserted it first (unique uuid)
         log.info("form upload %s already registered", key)
     return evidence.by_uuid(slot)
+
+
+def _later_upload(row: dict[str, Any], key: str, version_id: str) -> str:
+    """Another file sent with an upload form already used: that version leaves the evidence, the custody log says
+    so, and the stored one is untouched."""
+    dst = f"{QUARANTINE_PREFIX}reenvio/{key[len('evidencias/'):]}.{version_id}"
+    storage.move_version(key, version_id, dst)
+    custody.record(row["id"], row["incidente_id"], "system", "quarantined", None,
+                   f"a later upload with the same form (version {version_id}) moved to {dst}")
+    return "quarantined"
 
 
 def _quarantine_unregistered(key: str) -> None:

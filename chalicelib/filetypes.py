@@ -89,8 +89,20 @@ def _as_text(head: bytes) -> str | None:
     return text if controls <= len(text) // 100 else None
 
 
+EXECUTABLE_EXT = frozenset(("exe", "scr", "com", "bat", "cmd", "pif", "js", "jse", "vbs", "vbe", "wsf", "hta", "msi",
+                            "ps1", "lnk", "jar", "cpl", "dll", "sh", "elf", "apk"))
+EXECUTABLE_TYPES = frozenset(("exe", "elf", "macho", "script"))
+DOCUMENT_EXT = frozenset(("pdf", "doc", "docx", "xls", "xlsx", "ppt", "pptx", "txt", "csv", "jpg", "jpeg", "png", "gif",
+                          "rtf", "odt", "ods", "zip", "log", "eml", "msg", "html", "htm"))
+
+
 def name_mismatch(file_name: str, real_type: str) -> str | None:
-    """Reason text when the name claims a type the content is not; None when they agree or the name says nothing."""
+    """Reason text when the name claims a type the content is not, or dresses an executable as a document
+    (``report.pdf.exe``, which Windows shows as ``report.pdf``); None when they agree or the name says nothing."""
+    parts = file_name.lower().rsplit(".", 2)
+    if len(parts) == 3 and parts[1] in DOCUMENT_EXT and (parts[2] in EXECUTABLE_EXT or real_type in EXECUTABLE_TYPES):
+        return (f"ejecutable con nombre de documento (.{parts[1]}.{parts[2]}) / an executable named as a document "
+                f"(.{parts[1]}.{parts[2]})")
     ext = file_name.rsplit(".", 1)[-1].lower() if "." in file_name else ""
     expected = EXTENSIONS.get(ext)
     if expected is None or real_type in expected:

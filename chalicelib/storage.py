@@ -15,10 +15,12 @@ def bucket() -> str:
 
 
 def presigned_post(key: str, max_size: int, expires: int, fields: dict[str, str] | None = None,
-                   key_prefix: bool = False) -> dict[str, Any]:
-    """Policy pins the key (or its prefix for ``${filename}`` forms), the size range and encryption."""
+                   key_prefix: bool = False, min_size: int = 1) -> dict[str, Any]:
+    """Policy pins the key (or its prefix for ``${filename}`` forms), the size range (the declared size exactly,
+    when one was declared) and encryption."""
     f = {"x-amz-server-side-encryption": "AES256", **(fields or {})}
-    conditions: list[Any] = [{"x-amz-server-side-encryption": "AES256"}, ["content-length-range", 1, max_size]]
+    conditions: list[Any] = [{"x-amz-server-side-encryption": "AES256"},
+                             ["content-length-range", min_size, max_size]]
     conditions += [{k: v} for k, v in (fields or {}).items() if k != "success_action_redirect"]
     if fields and "success_action_redirect" in fields:
         conditions.append({"success_action_redirect": fields["success_action_redirect"]})
@@ -81,6 +83,14 @@ def move(src: str, dst: str) -> None:
     s3.copy_object(Bucket=bucket(), Key=dst, CopySource={"Bucket": bucket(), "Key": src},
                    ServerSideEncryption="AES256", MetadataDirective="COPY")
     s3.delete_object(Bucket=bucket(), Key=src)
+
+
+def move_version(src: str, version_id: str, dst: str) -> None:
+    """One version out of the evidence prefix (a later upload to a used form), the stored one untouched."""
+    s3 = client("s3")
+    s3.copy_object(Bucket=bucket(), Key=dst, CopySource={"Bucket": bucket(), "Key": src, "VersionId": version_id},
+                   ServerSideEncryption="AES256", MetadataDirective="COPY")
+    s3.delete_object(Bucket=bucket(), Key=src, VersionId=version_id)
 
 
 def lock(key: str, version_id: str | None, days: int) -> None:
