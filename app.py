@@ -175,6 +175,11 @@ def api_token():
     return api.token(req())
 
 
+@app.route("/api/openapi.json", methods=["GET"])
+def api_openapi():
+    return api.openapi_doc(req(), app, globals())
+
+
 @app.route("/api/me", methods=["GET"])
 def api_me():
     return api.me(req())

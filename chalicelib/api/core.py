@@ -25,6 +25,19 @@ def token(req: Any, _user: None) -> dict[str, Any]:
     return auth.issue_token(user)
 
 
+_OPENAPI: dict[str, Any] = {}
+
+
+@api(None)
+def openapi_doc(req: Any, _user: None, app: Any, routes_module: dict[str, Any]) -> dict[str, Any]:
+    """The OpenAPI 3.1 description, generated once per container from the routes."""
+    if not _OPENAPI:
+        from .openapi import document
+
+        _OPENAPI.update(document(app, routes_module))
+    return _OPENAPI
+
+
 @api(None)
 def use_post(req: Any, _user: None) -> dict[str, Any]:
     """A GET on a request that records something (a download, an export): never done by a GET, which a

@@ -36,6 +36,7 @@ ROUTES = [
     ("POST", "/api/auth/token", None, "api"),
     ("GET", "/api/me", "viewer", "api"),
     ("POST", "/api/auth/revoke", "viewer", "api"),
+    ("GET", "/api/openapi.json", None, "api"),
     ("GET", "/api/incidents", "viewer", "api"),
     ("POST", "/api/incidents", "analyst", "api"),
     ("GET", "/api/incidents/{incident_id}", "viewer", "api"),
