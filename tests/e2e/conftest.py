@@ -24,9 +24,11 @@ def stack(tmp_path_factory):
     env.pop("DATABASE_URL")
     env.pop("AWS_ENDPOINT_URL", None)
     env.pop("SECRET_KEY", None)
+    log = data / "stack.log"  # a file, not a pipe: a pipe nobody reads fills up and blocks every thread that logs
+    out_fh = open(log, "w", encoding="utf-8")
     proc = subprocess.Popen([sys.executable, "-m", "chalicelib.local_stack", "--data-dir", str(data),
                              "--simulate", "--schedule-seconds", "5"], cwd=ROOT,
-                            env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+                            env=env, stdout=out_fh, stderr=subprocess.STDOUT, text=True)
     base = f"http://127.0.0.1:{port}"
     deadline = time.time() + 60
     while time.time() < deadline:
@@ -37,12 +39,14 @@ def stack(tmp_path_factory):
         except OSError:
             time.sleep(0.3)
         if proc.poll() is not None:
-            pytest.fail("local stack exited: " + proc.stdout.read())
+            pytest.fail("local stack exited: " + log.read_text(errors="replace"))
     else:
         proc.kill()
         pytest.fail("local stack did not answer /status within 60 s")
     yield base
     proc.terminate()
-    out, _ = proc.communicate(timeout=20)
-    assert proc.returncode == 0, out  # Ctrl-C / SIGTERM is a clean shutdown
+    proc.wait(timeout=20)
+    out_fh.close()
+    out = log.read_text(errors="replace")
+    assert proc.returncode == 0, out[-5000:]  # Ctrl-C / SIGTERM is a clean shutdown
     assert "stopped" in out
