@@ -155,6 +155,15 @@ class Database:
     def query(self, sql: str, params: tuple | list = ()) -> list[dict[str, Any]]:
         return self._run(sql, params)
 
+    def query_in(self, sql: str, values: list, params: tuple = (), chunk: int = 500) -> list[dict[str, Any]]:
+        """``sql`` with ``{marks}`` where the IN list goes, run over ``values`` in chunks (engines cap the number of
+        parameters); ``params`` come before the list's."""
+        rows: list[dict[str, Any]] = []
+        for i in range(0, len(values), chunk):
+            part = values[i:i + chunk]
+            rows += self.query(sql.format(marks=", ".join(["%s"] * len(part))), (*params, *part))
+        return rows
+
     def one(self, sql: str, params: tuple | list = ()) -> dict[str, Any] | None:
         rows = self._run(sql, params)
         return rows[0] if rows else None

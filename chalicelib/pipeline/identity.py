@@ -43,12 +43,8 @@ def keys(rec: dict[str, Any]) -> list[str]:
 
 def seen(db: Any, keys: Iterable[str]) -> set[str]:
     """The keys already committed (inside the chunk's transaction)."""
-    todo, out = sorted(set(keys)), set()
-    for i in range(0, len(todo), 500):
-        part = todo[i:i + 500]
-        marks = ", ".join(["%s"] * len(part))
-        out |= {r["clave"] for r in db.query(f"SELECT clave FROM registros_vistos WHERE clave IN ({marks})", part)}
-    return out
+    return {r["clave"] for r in db.query_in("SELECT clave FROM registros_vistos WHERE clave IN ({marks})",
+                                            sorted(set(keys)))}
 
 
 def remember(db: Any, keys: Iterable[str]) -> None:

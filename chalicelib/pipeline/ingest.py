@@ -230,13 +230,9 @@ def _progress(db: Any, chunk: list[dict[str, Any]]) -> dict[tuple[str, str], int
     for r in chunk:
         by_shard.setdefault(r["shard"], set()).add(r["device"] or "")
     for shard, keys in by_shard.items():
-        keys_l = sorted(keys)
-        for i in range(0, len(keys_l), 500):
-            part = keys_l[i:i + 500]
-            marks = ", ".join(["%s"] * len(part))
-            for row in db.query(f"SELECT clave, secuencia FROM progreso_flujo WHERE fuente = %s AND clave IN ({marks})",
-                                (shard, *part)):
-                out[(shard, row["clave"])] = int(row["secuencia"])
+        for row in db.query_in("SELECT clave, secuencia FROM progreso_flujo WHERE fuente = %s AND clave IN ({marks})",
+                               sorted(keys), (shard,)):
+            out[(shard, row["clave"])] = int(row["secuencia"])
     return out
 
 

@@ -105,7 +105,7 @@ class Stream:
         if fmt is not None and fmt not in ("json", "syslog", "cef", "access", "auditd"):
             return self._forced(line, fmt)
         first = line[0]
-        if first == "t" and fmt in (None, "auditd") and line.startswith("type="):
+        if first in "tn" and fmt in (None, "auditd") and (line.startswith("type=") or line.startswith("node=")):
             ev = syslog.parse_audit(line)  # audit.log: the commonest line that starts with a letter
             if ev:
                 return [finish(ev, "auditd", line, self.device, self.received)]
@@ -132,16 +132,12 @@ class Stream:
                         ev = parse(line, self.ctx)
                         if ev is not None:
                             return self._done(ev, name, line)  # type: ignore[return-value]
-        if fmt == "cef" or (fmt is None and (line.find("CEF:", 0, 200) >= 0 or (line[1:2] == "|" and
-                                                                               CEF_BARE.match(line)))):
-            ev = cef.parse(line if line.find("CEF:", 0, 200) >= 0 else "CEF:" + line)
+        has_cef = line.find("CEF:", 0, 200) >= 0
+        if fmt == "cef" or (fmt is None and (has_cef or (line[1:2] == "|" and CEF_BARE.match(line)))):
+            ev = cef.parse(line if has_cef else "CEF:" + line)
             return [finish(ev, "cef", line, self.device, self.received) if ev else
                     ParseError(line, "not a valid CEF record", "cef", self.device)]
-        if fmt in (None, "auditd") and (line.startswith("type=") or line.startswith("node=")):
-            ev = syslog.parse_audit(line)
-            if ev:
-                return self._done(ev, "auditd", line)  # type: ignore[return-value]
-        stamped = line[:3] in syslog.MONTH_NAMES  # a BSD syslog time first: syslog, whatever follows
+        stamped = line[:3] in MONTH_NAMES  # a BSD syslog time first: syslog, whatever follows
         if fmt == "access" or (fmt is None and not stamped and first != "<" and (first.isalnum() or first in ":[")
                                and line.find('] "', 0, 500) > 0):  # an access line has "[time] "request""
             ev = access.parse(line)  # the commonest line that starts with a digit: tried before the rarer ones

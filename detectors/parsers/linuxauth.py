@@ -98,20 +98,12 @@ def sshd(ev: Event, msg: str) -> None:
             ev["auth.tally"] = tally
         if i == 0:  # Failed <method> for [invalid user] <user> from <address> port <port>: the commonest
             ev["user.name"], ev["auth.method"], ev["source.port"] = g[2], g[0], int(g[4])
-            src = g[3]
-            if src[:1].isdigit() and IPV4.match(src):
-                ev["source.ip"] = src
-            else:
-                set_source(ev, src)
+            set_source(ev, g[3])
             if g[1]:
                 ev["user.invalid"] = True
         elif action == "ssh_login":
             ev["user.name"], ev["auth.method"], ev["source.port"] = g[1], g[0], int(g[3])
-            src = g[2]
-            if src[:1].isdigit() and IPV4.match(src):
-                ev["source.ip"] = src
-            else:
-                set_source(ev, src)
+            set_source(ev, g[2])
         elif action == "ssh_invalid_user":
             ev.update({"user.name": g[0], "user.invalid": True})
             set_source(ev, g[1])

@@ -45,17 +45,6 @@ def looks_like_header(line: str) -> bool:
     return LOOKS.match(line) is not None
 
 
-def parse(text: str, ref: float | None = None) -> Event | None:
-    """The event of a syslog line, or None; ``_syslog`` says which RFC and ``_program_known`` whether its program
-    was one we parse (otherwise the caller may look for a device format in the message)."""
-    got = parse_header(text, ref)
-    if got is None:
-        return None
-    ev, rfc, known = got
-    ev["_syslog"], ev["_program_known"] = rfc, known
-    return ev
-
-
 def parse_header(text: str, ref: float | None = None) -> tuple[Event, str, bool] | None:
     """(event, "3164" or "5424", program known): the stream's path, without marker keys to pop again."""
     m = CLASSIC.match(text) if text[:1] != "2" else CLASSIC_ISO.match(text)
@@ -161,10 +150,6 @@ def _stamp(ts: str, ref: float | None) -> float | None:
 @lru_cache(maxsize=8192)
 def _bsd_time(ts: str, ref_day: int) -> float | None:
     """Cached: log bursts repeat the same second."""
-    return _bsd_time_uncached(ts, ref_day)
-
-
-def _bsd_time_uncached(ts: str, ref_day: int) -> float | None:
     if ts[0].isdigit():
         return iso_to_epoch(ts.replace(" ", "T", 1))
     try:
@@ -204,14 +189,11 @@ def _program(ev: Event, prog: str | None, msg: str, pam_title: bool) -> bool:
     if spec is not None:
         parse_fields, ls = spec
         if parse_fields is not None and not pam_title:  # sshd(pam_unix): PAM's line, read below
-            parse_fields(ev, msg)
-        if parse_fields is _kernel and "SRC=" in msg and " DST=" in msg:
-            ls = FIREWALL_LS
+            ls = parse_fields(ev, msg) or ls  # a handler may name a narrower logsource (the kernel's firewall)
         ev["_logsource"] = ls.copy()
         known = True
     elif msg.startswith("type="):
-        ev.update(_auditd(msg))
-        ev["_logsource"], known = AUDITD_LS.copy(), True
+        ev["_logsource"], known = _audit(ev, msg).copy(), True
     elif "SRC=" in msg and " DST=" in msg:
         netfilter(ev, msg)
         ev["_logsource"], known = FIREWALL_LS.copy(), True
@@ -235,16 +217,20 @@ AUDITD_LS = {"product": "linux", "service": "auditd"}
 FIREWALL_LS = {"product": "linux", "category": "firewall"}
 
 
-def _audit(ev: Event, msg: str) -> None:
+def _audit(ev: Event, msg: str) -> dict[str, Any]:
     ev.update(_auditd(msg))
+    return AUDITD_LS
 
 
-def _kernel(ev: Event, msg: str) -> None:
+def _kernel(ev: Event, msg: str) -> dict[str, Any] | None:
     if "SRC=" in msg and " DST=" in msg:
         netfilter(ev, msg)
+        return FIREWALL_LS
+    return None
 
 
-PROGRAMS: dict[str, tuple[Callable[[Event, str], None] | None, dict[str, Any]]] = {
+# program -> (field parser, which may return a narrower logsource, or None; the program's logsource)
+PROGRAMS: dict[str, tuple[Callable[[Event, str], dict[str, Any] | None] | None, dict[str, Any]]] = {
     **dict.fromkeys(("sshd", "sshd-session", "sshd-auth"), (sshd, {"product": "linux", "service": "sshd"})),
     "sudo": (sudo, {"product": "linux", "service": "sudo"}), "su": (su, {"product": "linux", "service": "su"}),
     "audispd": (_audit, AUDITD_LS), "auditd": (_audit, AUDITD_LS), "kernel": (_kernel, {"product": "linux"}),
