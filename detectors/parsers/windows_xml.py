@@ -97,20 +97,22 @@ def parse(text: str) -> Event | None:
         return None
 
 
-def parse_many(text: str) -> list[Event]:
-    """Several events on one line (``wevtutil qe`` without ``/e``) or an ``<Events>`` wrapper: every record."""
-    one = parse(text)
-    if one is not None:
+def _roots(text: str) -> list:
+    one = _root(text)
+    if one is not None and _local(one.tag) == "Event":
         return [one]
     body = _VIEWER_MARK.sub("", text.strip())
     body = re.sub(r"^<\?xml[^>]*\?>", "", body).strip()
     if not body.startswith("<Events"):
         body = f"<Events>{body}</Events>"
     root = _root(body)
-    if root is None:
-        return []
+    return [] if root is None else list(root)
+
+
+def parse_many(text: str) -> list[Event]:
+    """Several events on one line (``wevtutil qe`` without ``/e``) or an ``<Events>`` wrapper: every record."""
     out = []
-    for child in root:
+    for child in _roots(text):
         try:
             ev = _from_root(child)
         except Exception:
@@ -118,3 +120,8 @@ def parse_many(text: str) -> list[Event]:
         if ev is not None:
             out.append(ev)
     return out
+
+
+def documents(text: str) -> list[dict[str, Any]]:
+    """The records of an Event XML text in the evtx crate's ``{"Event": …}`` shape (EVTX-JSON exports)."""
+    return [d for d in (_event_dict(r) for r in _roots(text) if _local(r.tag) == "Event") if "System" in d["Event"]]

@@ -11,6 +11,7 @@ from typing import Any, Iterable
 
 from ..alerts import LEVEL_TO_SEVERITY, Alert, fingerprint, merge_into, with_values
 from .ir import Unsupported, from_pysigma
+from .compiler import check, compile_fast
 from .matchers import Matcher, compile_condition
 from .prefilter import RouteIndex, anchors
 
@@ -20,7 +21,7 @@ ARTIFACT_FORMAT = "cyberincident-sigma-ir/1"
 BUCKET_S = 3600
 
 
-@dataclass
+@dataclass(eq=False)  # identity: rules are deduplicated in sets and dicts
 class CompiledRule:
     id: str
     title: str
@@ -29,7 +30,7 @@ class CompiledRule:
     product: str | None
     category: str | None
     service: str | None
-    matchers: list[Matcher]
+    matchers: list[Matcher] | None  # None until the rule is first evaluated (compiled then: see ``matches``)
     path: str = ""
     attack: list[str] = field(default_factory=list)
     anchors: frozenset | None = None  # literals of which one must be present (prefilter), None = always check
@@ -39,7 +40,14 @@ class CompiledRule:
     entity: list[str] | None = None  # Sigma custom attribute `entity`: the fields one alert is about
 
     def matches(self, event: dict) -> bool:
-        return any(m(event) for m in self.matchers)
+        """Compiles the rule on first use and replaces itself with the compiled test: a container pays only for
+        the rules its events reach (2,407 generated functions took 1.2 s to compile up front)."""
+        if self.matchers is None:
+            self.matchers = [compile_fast(t) for t in self.ir]
+        ms = self.matchers
+        test = ms[0] if len(ms) == 1 else (lambda e: any(m(e) for m in ms))
+        self.matches = test  # type: ignore[method-assign]
+        return test(event)
 
 
 def attack_tags(tags: Iterable[Any]) -> list[str]:
@@ -76,12 +84,17 @@ def _entity(custom: dict) -> list[str] | None:
     return value
 
 
-def from_ir(meta: dict) -> CompiledRule:
-    """Compile a rule from its plain form (freshly built, or read from an artifact)."""
+def from_ir(meta: dict, reference: bool = False) -> CompiledRule:
+    """Compile a rule from its plain form (freshly built, or read from an artifact). ``reference``: one closure
+    per value, tried in the rule's order (the plain evaluation the fast compiler is checked against)."""
     trees = meta["ir"]
     parts = [anchors(t) for t in trees]
     rule_anchors = None if any(p is None for p in parts) else frozenset().union(*parts)
-    return CompiledRule(matchers=[compile_condition(t) for t in trees], anchors=rule_anchors, **meta)
+    if reference:
+        return CompiledRule(matchers=[compile_condition(t) for t in trees], anchors=rule_anchors, **meta)
+    for t in trees:
+        check(t)  # what cannot compile is refused now, with its reason, not when an event first reaches it
+    return CompiledRule(matchers=None, anchors=rule_anchors, **meta)
 
 
 META = ("id", "title", "level", "tags", "product", "category", "service", "path", "attack", "name", "ir", "date",
@@ -201,6 +214,7 @@ class SigmaEngine:
             for rid in c.refs:
                 self._by_ref.setdefault(rid, []).append(c)
         self._routes: dict[tuple, RouteIndex] = {}
+        self.plain = False  # True for the reference evaluation (see ``reference``)
 
     @classmethod
     def from_paths(cls, paths: Iterable[str | Path]) -> "SigmaEngine":
@@ -245,6 +259,14 @@ class SigmaEngine:
         Path(path).write_bytes(blob)
         return {"rules": len(self.rules), "bytes": len(blob), "sha256": hashlib.sha256(blob).hexdigest()}
 
+    def reference(self) -> "SigmaEngine":
+        """The same rules evaluated plainly: one closure per value in the rule's own order, and every rule of a
+        route tried (no prefilter). The fast engine must give exactly its matches (``--reference``, parity test)."""
+        rules = [from_ir({k: getattr(r, k) for k in META}, reference=True) for r in self.rules]
+        eng = SigmaEngine(rules, self.skipped, self.correlations)
+        eng.plain = True
+        return eng
+
     @property
     def rules_loaded(self) -> int:
         return len(self.rules)
@@ -258,7 +280,8 @@ class SigmaEngine:
         if hit is None:
             p, _, s = key
             hit = RouteIndex([r for r in self.rules if (r.product is None or r.product == p) and
-                              (r.category is None or r.category in cats) and (r.service is None or r.service == s)])
+                              (r.category is None or r.category in cats) and (r.service is None or r.service == s)],
+                             prefilter=not self.plain)
             self._routes[key] = hit
         return hit
 

@@ -60,34 +60,48 @@ def _values(v: Any) -> list:
     return v if isinstance(v, list) else [v]
 
 
-def _text(v: Any) -> str:
+def as_text(v: Any) -> str:
     if isinstance(v, bool):
         return "true" if v else "false"
     return v if isinstance(v, str) else str(v)
 
 
-def string_test(parts: tuple, cased: bool) -> Callable[[str], bool]:
-    """Fast paths for plain, prefix, suffix and substring patterns; a regex for anything else."""
-    plain = all(isinstance(p, str) for p in parts)
-    if plain:
-        lit = "".join(parts)
-        if cased:
-            return lambda s: s == lit
-        lit = lit.lower()
-        return lambda s: s.lower() == lit
+def classify(parts: tuple) -> tuple[str, str]:
+    """A Sigma string as ("exact" | "contains" | "startswith" | "endswith", literal) or ("regex", pattern)."""
+    if all(isinstance(p, str) for p in parts):
+        return "exact", "".join(parts)
     inner = parts[1:-1]
     if len(parts) >= 2 and parts[0] == MULTI and parts[-1] == MULTI and inner and all(isinstance(p, str) for p in inner):
-        lit = "".join(inner) if cased else "".join(inner).lower()
-        return (lambda s: lit in s) if cased else (lambda s: lit in s.lower())
+        return "contains", "".join(inner)
     if parts[-1] == MULTI and all(isinstance(p, str) for p in parts[:-1]):
-        lit = "".join(parts[:-1]) if cased else "".join(parts[:-1]).lower()
-        return (lambda s: s.startswith(lit)) if cased else (lambda s: s.lower().startswith(lit))
+        return "startswith", "".join(parts[:-1])
     if parts[0] == MULTI and all(isinstance(p, str) for p in parts[1:]):
-        lit = "".join(parts[1:]) if cased else "".join(parts[1:]).lower()
-        return (lambda s: s.endswith(lit)) if cased else (lambda s: s.lower().endswith(lit))
-    rx = "".join(".*" if p == MULTI else "." if p == SINGLE else re.escape(p) for p in parts)
-    pattern = re.compile(rx, re.S | (0 if cased else re.I))
-    return lambda s: pattern.fullmatch(s) is not None
+        return "endswith", "".join(parts[1:])
+    return "regex", "".join(".*" if p == MULTI else "." if p == SINGLE else re.escape(p) for p in parts)
+
+
+def string_test(parts: tuple, cased: bool) -> Callable[[str], bool]:
+    """Fast paths for plain, prefix, suffix and substring patterns; a regex for anything else."""
+    kind, lit = classify(parts)
+    if kind == "regex":
+        pattern = re.compile(lit, re.S | (0 if cased else re.I))
+        return lambda s: pattern.fullmatch(s) is not None
+    if not cased:
+        lit = lit.lower()
+        if kind == "exact":
+            return lambda s: s.lower() == lit
+        if kind == "contains":
+            return lambda s: lit in s.lower()
+        if kind == "startswith":
+            return lambda s: s.lower().startswith(lit)
+        return lambda s: s.lower().endswith(lit)
+    if kind == "exact":
+        return lambda s: s == lit
+    if kind == "contains":
+        return lambda s: lit in s
+    if kind == "startswith":
+        return lambda s: s.startswith(lit)
+    return lambda s: s.endswith(lit)
 
 
 def value_test(value: tuple) -> Callable[[Any], bool]:
@@ -95,19 +109,19 @@ def value_test(value: tuple) -> Callable[[Any], bool]:
     kind = value[0]
     if kind == "str":
         t = string_test(value[1], value[2])
-        return lambda v: v is not None and t(_text(v))
+        return lambda v: v is not None and t(as_text(v))
     if kind == "num":
         n = value[1]
-        return lambda v: v is not None and (_text(v) == str(n) or _num(v) == n)
+        return lambda v: v is not None and (as_text(v) == str(n) or as_number(v) == n)
     if kind == "bool":
         b = value[1]
-        return lambda v: v == b or _text(v).lower() == str(b).lower()
+        return lambda v: v == b or as_text(v).lower() == str(b).lower()
     if kind == "re":
         rx = re.compile(value[1], value[2])
         need = required_literal(value[1], value[2])
         if need:  # a substring every match holds: most values lack it, and ``in`` costs far less than the regex
-            return lambda v: v is not None and need in (t := _text(v)) and rx.search(t) is not None
-        return lambda v: v is not None and rx.search(_text(v)) is not None
+            return lambda v: v is not None and need in (t := as_text(v)) and rx.search(t) is not None
+        return lambda v: v is not None and rx.search(as_text(v)) is not None
     if kind == "cidr":
         net = ipaddress.ip_network(value[1])
         return lambda v: _in_net(v, net)
@@ -115,7 +129,7 @@ def value_test(value: tuple) -> Callable[[Any], bool]:
         op, n = value[1], value[2]
         cmp = {"lt": lambda x: x < n, "lte": lambda x: x <= n, "gt": lambda x: x > n, "gte": lambda x: x >= n,
                "neq": lambda x: x != n}[op]
-        return lambda v: (x := _num(v)) is not None and cmp(x)
+        return lambda v: (x := as_number(v)) is not None and cmp(x)
     raise Unsupported(f"value type {kind}")
 
 
@@ -142,7 +156,7 @@ def required_literal(pattern: str, flags: int = 0) -> str | None:
     return best or None
 
 
-def _num(v: Any) -> float | None:
+def as_number(v: Any) -> float | None:
     if isinstance(v, bool):
         return None
     if isinstance(v, (int, float)):
@@ -155,14 +169,14 @@ def _num(v: Any) -> float | None:
 
 def _in_net(v: Any, net: Any) -> bool:
     try:
-        return ipaddress.ip_address(_text(v).strip()) in net
+        return ipaddress.ip_address(as_text(v).strip()) in net
     except ValueError:
         return False
 
 
 def field_matcher(field: str, value: tuple) -> Matcher:
     """One field test; web request fields also meet their decoded copy (chosen here, so others pay nothing)."""
-    get = get_web if field in DECODED_FIELDS else _get
+    get = getter(field)
     kind = value[0]
     if kind == "exp":
         subs = [field_matcher(field, v) for v in value[1]]
@@ -179,7 +193,7 @@ def field_matcher(field: str, value: tuple) -> Matcher:
             a, b = get(e, field), get(e, other)
             if a is MISSING or b is MISSING or a is None or b is None:
                 return False
-            a, b = _text(a).lower(), _text(b).lower()
+            a, b = as_text(a).lower(), as_text(b).lower()
             return a.startswith(b) if sw else a.endswith(b) if ew else a == b
         return ref
     test = value_test(value)
@@ -192,13 +206,7 @@ def field_matcher(field: str, value: tuple) -> Matcher:
                 cache = e["_lc"] = {}
             low = cache.get(field)
             if low is None:
-                v = get(e, field)
-                if v is MISSING or v is None:
-                    low = cache[field] = MISSING
-                elif isinstance(v, list):
-                    low = cache[field] = [_text(x).lower() for x in v if x is not None]
-                else:
-                    low = cache[field] = _text(v).lower()
+                low = lower_into(cache, e, field, get)
             if low is MISSING:
                 return False
             if low.__class__ is list:
@@ -214,6 +222,24 @@ def field_matcher(field: str, value: tuple) -> Matcher:
             return any(test(x) for x in v)
         return test(v)
     return match
+
+
+def lower_into(cache: dict, e: dict, field: str, get: Callable) -> Any:
+    """The field's value lowercased (a list for a list field, MISSING when absent), kept in the event's cache."""
+    v = get(e, field)
+    if v is MISSING or v is None:
+        low = MISSING
+    elif isinstance(v, list):
+        low = [as_text(x).lower() for x in v if x is not None]
+    else:
+        low = as_text(v).lower()
+    cache[field] = low
+    return low
+
+
+def getter(field: str) -> Callable[[dict, str], Any]:
+    """How a field is read: web request fields also yield their decoded copy."""
+    return get_web if field in DECODED_FIELDS else _get
 
 
 def keyword_matcher(value: tuple) -> Matcher:

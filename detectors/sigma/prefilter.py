@@ -11,8 +11,7 @@ from __future__ import annotations
 import ahocorasick
 
 
-from ..parsers.webdecode import decoded
-from .matchers import DECODED_FIELDS, FIELD_FALLBACK, haystack
+from .matchers import MISSING, getter, haystack, lower_into
 
 Anchors = frozenset  # of (field, lowercase literal)
 
@@ -28,7 +27,8 @@ def _longest_literal(parts: tuple) -> str | None:
             cur = []
     run = "".join(cur)
     best = run if len(run) > len(best) else best
-    return best.lower() if len(best) >= 2 else None
+    # one ASCII character hits nearly every value; one emoji or homoglyph is as rare as a long literal
+    return best.lower() if len(best) >= 2 or (best and not best.isascii()) else None
 
 
 def _value_anchors(field: str | None, value: tuple) -> Anchors | None:
@@ -61,13 +61,25 @@ def anchors(node: tuple) -> Anchors | None:
 
 
 class RouteIndex:
-    """The rules of one logsource route, with one automaton per field over their anchor literals."""
+    """The rules of one logsource route, with one automaton per field over their anchor literals.
 
-    def __init__(self, rules: list) -> None:
+    A field is read exactly as the matchers read it (``matchers.getter``: the ECS name stands in for a missing
+    Sigma name, web fields add their decoded copy) and lowercased once into the event's cache, which the
+    matchers then reuse. Literals holding a non-ASCII character (emoji and homoglyph lists) stay out of the
+    automata (hundreds of root branches made every scan ten times slower) and are looked for only in values
+    that are not ASCII.
+    """
+
+    def __init__(self, rules: list, prefilter: bool = True) -> None:
+        if not prefilter:  # the reference evaluation tries every rule of the route
+            rules = [r for r in rules if r.anchors is None] + [r for r in rules if r.anchors is not None]
+            self.always, self.by_literal, self.fields, self.empty = rules, [], [], True
+            return
         self.always = [r for r in rules if r.anchors is None]
         self.by_literal: list[list] = []
         keys: dict[tuple[str, str], int] = {}
-        fields: dict[str, ahocorasick.Automaton] = {}
+        fields: dict[str | None, ahocorasick.Automaton] = {}
+        wide: dict[str | None, list] = {}
         for r in rules:
             if r.anchors is None:
                 continue
@@ -76,63 +88,58 @@ class RouteIndex:
                 if k is None:
                     k = keys[(field, lit)] = len(self.by_literal)
                     self.by_literal.append([])
-                    auto = fields.get(field)
-                    if auto is None:
-                        auto = fields[field] = ahocorasick.Automaton()
-                    auto.add_word(lit, k)
+                    if lit.isascii():
+                        auto = fields.get(field)
+                        if auto is None:
+                            auto = fields[field] = ahocorasick.Automaton()
+                        auto.add_word(lit, k)
+                    else:
+                        wide.setdefault(field, []).append((lit, k))
                 self.by_literal[k].append(r)
         for auto in fields.values():
             auto.make_automaton()
         self.keyword_auto = fields.pop(None, None)
-        # Looked up by the event's own keys (fewer than the route's fields); ECS names stand in for Sigma's.
-        self.by_key: dict[str, list] = {}
-        for f, a in fields.items():
-            self.by_key.setdefault(f, []).append(a)
-            if FIELD_FALLBACK.get(f):
-                self.by_key.setdefault(FIELD_FALLBACK[f], []).append(a)
-        self.by_key_items = list(self.by_key.items())
-        self.web = bool(DECODED_FIELDS & set(self.by_key))  # a route with web-field rules looks at decoded copies
-        self.empty = not self.by_key and self.keyword_auto is None
+        self.keyword_wide = tuple(wide.pop(None, ()))
+        self.fields = [(f, getter(f), fields.get(f), tuple(wide.get(f, ()))) for f in {*fields, *wide}]
+        self.empty = not self.fields and self.keyword_auto is None and not self.keyword_wide
 
     def candidates(self, event: dict) -> list:
-        """A superset of the rules that can match: those whose literal occurs (scanning an ECS alias too is harmless)."""
+        """A superset of the rules that can match: those one of whose literals occurs in its field."""
         if self.empty:
             return self.always
         seen: set[int] = set()
-        if self.keyword_auto is not None:
-            for _, k in self.keyword_auto.iter(haystack(event)):
-                seen.add(k)
-        by_key = self.by_key
-        if len(event) < len(by_key):
-            for key, v in event.items():
-                autos = by_key.get(key)
-                if autos is not None and v is not None:
-                    _scan(autos, v, seen)
-        else:  # usual case: a route's literals live in one or two fields, an event has twenty
-            for key, autos in self.by_key_items:
-                v = event.get(key)
-                if v is not None:
-                    _scan(autos, v, seen)
-        if self.web:  # web fields' decoded copies (parsers.webdecode) meet the same literals
-            for key, v in decoded(event).items():
-                autos = by_key.get(key)
-                if autos is not None:
-                    _scan(autos, v, seen)
+        if self.keyword_auto is not None or self.keyword_wide:
+            _scan(self.keyword_auto, self.keyword_wide, haystack(event), seen)
+        cache = event.get("_lc")
+        if cache is None:
+            cache = event["_lc"] = {}
+        for field, get, auto, wide in self.fields:
+            low = cache.get(field)
+            if low is None:
+                low = lower_into(cache, event, field, get)
+            if low is MISSING:
+                continue
+            if low.__class__ is str:
+                _scan(auto, wide, low, seen)
+            else:
+                for item in low:
+                    _scan(auto, wide, item, seen)
         if not seen:
             return self.always
         out = list(self.always)
-        done: set[int] = set()
+        by_literal = self.by_literal
+        if len(seen) == 1:
+            return out + by_literal[seen.pop()]
         for k in seen:
-            for r in self.by_literal[k]:
-                if id(r) not in done:
-                    done.add(id(r))
-                    out.append(r)
-        return out
+            out += by_literal[k]
+        return list(dict.fromkeys(out))
 
 
-def _scan(autos: list, v: object, seen: set[int]) -> None:
-    for item in (v if v.__class__ is list else (v,)):
-        text = item.lower() if item.__class__ is str else str(item).lower()
-        for auto in autos:
-            for _, k in auto.iter(text):
+def _scan(auto: ahocorasick.Automaton | None, wide: tuple, text: str, seen: set[int]) -> None:
+    if auto is not None:
+        for _, k in auto.iter(text):
+            seen.add(k)
+    if wide and not text.isascii():
+        for lit, k in wide:
+            if lit in text:
                 seen.add(k)
