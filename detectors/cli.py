@@ -45,10 +45,19 @@ def scan(args: argparse.Namespace) -> int:
     except (FileNotFoundError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    if args.reference:
+        engine = det.sigma = engine.reference()
+    profile = None
+    if args.profile_rules:
+        from .sigma.profile import RuleProfile
+
+        profile = RuleProfile()
+        profile.attach(engine)
     if args.no_anomaly:
         det.anomalies = []
     gc.freeze()  # the compiled rules live as long as the scan: the collector need not walk them again and again
-    print(f"rules: {engine.rules_loaded} Sigma ({'deployed set' if not args.rules else 'given'}), "
+    print(f"rules: {engine.rules_loaded} Sigma ({'deployed set' if not args.rules else 'given'}"
+          f"{', reference evaluation' if args.reference else ''}), "
           f"{len(engine.correlations)} correlations, {len(engine.skipped)} skipped; anomaly detectors: "
           f"{', '.join(d.id.removeprefix('ci-anomaly-') for d in det.anomalies) or 'off'} "
           f"({time.perf_counter() - t0:.1f} s)", file=sys.stderr)
@@ -80,6 +89,8 @@ def scan(args: argparse.Namespace) -> int:
         for alert in merged.values():
             out.write(orjson.dumps(alert.to_dict()) + b"\n")  # type: ignore[attr-defined]
     _summary(list(inputs.values()), merged, time.perf_counter() - started, args.show_errors)
+    if profile is not None:
+        profile.report(sys.stderr, args.profile_rules)
     return 0 if all(s.clean for s in inputs.values()) else 1
 
 
@@ -166,6 +177,11 @@ def main(argv: list[str] | None = None) -> int:
     s.add_argument("--show-skipped", type=int, default=0, metavar="N", help="list the first N skipped rules")
     s.add_argument("--show-errors", type=int, default=3, metavar="N", help="show N parse errors per input (3)")
     s.add_argument("--quiet", action="store_true", help="no progress bar")
+    s.add_argument("--profile-rules", type=int, default=0, metavar="N",
+                   help="after the scan, list the N rules that cost the most time (and the prefilter's share)")
+    s.add_argument("--reference", action="store_true",
+                   help="plain evaluation: one test per value, every rule of a log source tried (slow; the fast "
+                        "engine must give the same alerts)")
     c = sub.add_parser("compile", help="compile Sigma rules into an artifact that loads without YAML or pySigma")
     c.add_argument("--rules", nargs="+", required=True)
     c.add_argument("--output", required=True, help=f"artifact file, named *{ARTIFACT_SUFFIX}")

@@ -7,6 +7,8 @@ literal of every rule in a single pass over the field's value.
 """
 from __future__ import annotations
 
+import re
+from typing import Any
 
 import ahocorasick
 
@@ -41,7 +43,52 @@ def _value_anchors(field: str | None, value: tuple) -> Anchors | None:
         return frozenset({(field, lit)}) if lit else None
     if kind == "num":
         return frozenset({(field, str(value[1]).lower())})
+    if kind == "re":
+        lits = regex_literals(value[1], value[2])
+        return frozenset((field, lit) for lit in lits) if lits else None
     return None
+
+
+def regex_literals(pattern: str, flags: int = 0) -> frozenset[str] | None:
+    """Lowercase ASCII literals of which every match of ``pattern`` holds one (a top-level run, or one per branch
+    of an alternation), so a regex-only rule can be skipped when none is in the lowercased field. Under
+    IGNORECASE, ``i`` and ``s`` are left out (``re`` lets them match ``ı`` and ``ſ``, whose lowercase differs).
+    Built on ``re``'s own parser: no library answers this. None: no such guarantee."""
+    try:
+        from re import _constants as C, _parser as parser  # type: ignore[attr-defined]
+
+        tree = parser.parse(pattern, flags)
+    except Exception:  # another Python's internals, or a pattern re refuses
+        return None
+    caseless = bool((flags | tree.state.flags) & re.IGNORECASE)
+
+    def ok(ch: str) -> bool:
+        return ch.isascii() and not (caseless and ch in "iIsS")
+
+    def sequence(items: Any) -> frozenset[str] | None:
+        options, run = [], ""
+        for op, arg in items:
+            ch = chr(arg) if op is C.LITERAL else ""
+            if ch and ok(ch):
+                run += ch
+                continue
+            if run:
+                options.append(frozenset({run.lower()}))
+                run = ""
+            if op is C.SUBPATTERN and not arg[1] and not arg[2]:  # a plain group (no local flags)
+                sub = sequence(arg[3])
+                if sub:
+                    options.append(sub)
+            elif op is C.BRANCH:
+                parts = [sequence(b) for b in arg[1]]
+                if parts and all(parts):
+                    options.append(frozenset().union(*parts))
+        if run:
+            options.append(frozenset({run.lower()}))
+        options = [o for o in options if min(map(len, o)) >= 2]
+        return max(options, key=lambda o: (min(map(len, o)), -len(o))) if options else None
+
+    return sequence(tree)
 
 
 def anchors(node: tuple) -> Anchors | None:
@@ -57,7 +104,7 @@ def anchors(node: tuple) -> Anchors | None:
     if kind == "or":
         parts = [anchors(c) for c in node[1]]
         return None if any(p is None for p in parts) else frozenset().union(*parts)
-    return None  # not, null/exists, regex, cidr, comparisons: no literal guarantee
+    return None  # not, null/exists, cidr, comparisons: no literal guarantee
 
 
 class RouteIndex:
