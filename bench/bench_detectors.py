@@ -1,7 +1,6 @@
-"""Detection engine throughput on one core, with the orjson-only ceiling of the same corpus and run.
-
-Corpus: the Windows event JSON lines of the OTRF recordings in ../shared/data (skipped when absent),
-repeated to BENCH_EVENTS lines. Prints one JSON object per line.
+"""The project's pack and anomaly detectors on one core over simulated device logs, with the orjson ceiling of
+the same run. ``corpus()``: the OTRF recordings' Windows event lines, repeated to BENCH_EVENTS (bench_sigma.py).
+Prints one JSON object per line.
 """
 from __future__ import annotations
 
@@ -9,7 +8,6 @@ import gc
 import io
 import json
 import os
-import resource
 import sys
 import time
 import zipfile
@@ -81,44 +79,7 @@ def main() -> None:
         pass
     import orjson
 
-    project_pack(orjson)
-    if not (DATA / "otrf").is_dir():
-        print(json.dumps({"bench": "detectors_sigmahq", "skipped": f"{DATA} is absent"}))
-        return
-
-    from detectors.parsers import NotEvent, parse_line
-    from detectors.sigma import SigmaEngine
-
-    lines = corpus()
-    t0 = time.perf_counter()
-    for ln in lines:
-        orjson.loads(ln)
-    ceiling = rate(len(lines), time.perf_counter() - t0)
-    t0 = time.perf_counter()
-    events = [e for ln in lines for e in parse_line(ln) if not isinstance(e, NotEvent)]
-    parse = rate(len(lines), time.perf_counter() - t0)
-    t0 = time.perf_counter()
-    engine = SigmaEngine.from_paths([DATA / "sigma" / "rules" / "windows"])
-    load_s = time.perf_counter() - t0
-    art = Path(os.environ.get("TMPDIR", "/tmp")) / "bench-windows.rules.pickle"
-    t0 = time.perf_counter()
-    engine.save_artifact(art)
-    t0 = time.perf_counter()
-    SigmaEngine.from_artifact(art)
-    artifact_load_s = time.perf_counter() - t0
-    sample = events[: min(len(events), int(os.environ.get("BENCH_DETECT_EVENTS", "10000")))]
-    for ev in events[-2000:]:  # warm, as a Lambda container is after its first batch (routes built)
-        engine.match_event(dict(ev))
-    t0 = time.perf_counter()
-    hits = sum(len(engine.match_event(e)) for e in sample)
-    detect = rate(len(sample), time.perf_counter() - t0)
-    print(json.dumps({"bench": "detectors_sigmahq", "events": len(lines), "orjson_ceiling_eps": ceiling,
-                      "parse_normalize_eps": parse, "parse_vs_ceiling": round(parse / ceiling, 3),
-                      "sigmahq_windows_detect_eps": detect, "detect_vs_ceiling": round(detect / ceiling, 4),
-                      "detect_events": len(sample), "matches": hits, "rules_loaded": engine.rules_loaded,
-                      "rules_skipped": len(engine.skipped), "yaml_load_s": round(load_s, 2),
-                      "artifact_load_s": round(artifact_load_s, 2),
-                      "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)}))
+    project_pack(orjson)  # the SigmaHQ set over the OTRF and attack corpora: bench_sigma.py
 
 
 if __name__ == "__main__":

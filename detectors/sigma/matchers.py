@@ -265,7 +265,7 @@ def haystack(event: dict) -> str:
     if hay is None:
         hay = event["_hay"] = "\x1f".join([v if v.__class__ is str else str(v) for k, v in event.items()
                                             if k[0] != "_" and v.__class__ in _SCALARS]
-                                           + (list(decoded(event).values()) if _web(event) else [])).lower()
+                                           + (list(decoded(event).values()) if is_web(event) else [])).lower()
     return hay
 
 
@@ -273,7 +273,7 @@ _SCALARS = (str, int, float)
 WEB_CATEGORIES = ("webserver", "proxy")
 
 
-def _web(event: dict) -> bool:
+def is_web(event: dict) -> bool:
     """Only web events have decoded copies worth searching (the keyword haystack of a Windows event skips them)."""
     cat = (event.get("_logsource") or {}).get("category")
     return cat in WEB_CATEGORIES or (isinstance(cat, list) and any(c in WEB_CATEGORIES for c in cat))

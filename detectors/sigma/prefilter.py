@@ -2,18 +2,18 @@
 
 For each rule we derive, from its condition tree, a set of (field, literal) pairs of which at least one must
 occur (as a case-insensitive substring of that field) in any event the rule matches; ``None`` means no such
-guarantee (the rule is always evaluated). Per logsource route, one Aho-Corasick automaton per field finds every
-literal of every rule in a single pass over the field's value.
+guarantee (the rule is always evaluated). Per logsource route, one :class:`literals.LiteralSet` per field finds
+every literal of every rule in a single pass over the field's value.
 """
 from __future__ import annotations
 
 import re
 from typing import Any
 
-import ahocorasick
+import orjson
 
-
-from .matchers import MISSING, getter, haystack, lower_into
+from .literals import LiteralSet
+from .matchers import MISSING, getter, haystack, is_web, lower_into
 
 Anchors = frozenset  # of (field, lowercase literal)
 
@@ -108,25 +108,22 @@ def anchors(node: tuple) -> Anchors | None:
 
 
 class RouteIndex:
-    """The rules of one logsource route, with one automaton per field over their anchor literals.
+    """The rules of one logsource route, with one :class:`LiteralSet` per field over their anchor literals.
 
     A field is read exactly as the matchers read it (``matchers.getter``: the ECS name stands in for a missing
     Sigma name, web fields add their decoded copy) and lowercased once into the event's cache, which the
-    matchers then reuse. Literals holding a non-ASCII character (emoji and homoglyph lists) stay out of the
-    automata (hundreds of root branches made every scan ten times slower) and are looked for only in values
-    that are not ASCII.
+    matchers then reuse.
     """
 
     def __init__(self, rules: list, prefilter: bool = True) -> None:
         if not prefilter:  # the reference evaluation tries every rule of the route
             rules = [r for r in rules if r.anchors is None] + [r for r in rules if r.anchors is not None]
-            self.always, self.by_literal, self.fields, self.empty = rules, [], [], True
+            self.always, self.by_literal, self.fields, self.keywords, self.empty = rules, [], [], None, True
             return
         self.always = [r for r in rules if r.anchors is None]
         self.by_literal: list[list] = []
         keys: dict[tuple[str, str], int] = {}
-        fields: dict[str | None, ahocorasick.Automaton] = {}
-        wide: dict[str | None, list] = {}
+        sets: dict[str | None, LiteralSet] = {}
         for r in rules:
             if r.anchors is None:
                 continue
@@ -135,42 +132,36 @@ class RouteIndex:
                 if k is None:
                     k = keys[(field, lit)] = len(self.by_literal)
                     self.by_literal.append([])
-                    if lit.isascii():
-                        auto = fields.get(field)
-                        if auto is None:
-                            auto = fields[field] = ahocorasick.Automaton()
-                        auto.add_word(lit, k)
-                    else:
-                        wide.setdefault(field, []).append((lit, k))
+                    sets.setdefault(field, LiteralSet()).add(lit, k)
                 self.by_literal[k].append(r)
-        for auto in fields.values():
-            auto.make_automaton()
-        self.keyword_auto = fields.pop(None, None)
-        self.keyword_wide = tuple(wide.pop(None, ()))
-        self.fields = [(f, getter(f), fields.get(f), tuple(wide.get(f, ()))) for f in {*fields, *wide}]
-        self.empty = not self.fields and self.keyword_auto is None and not self.keyword_wide
+        for ls in sets.values():
+            ls.finish()
+        self.keywords = sets.pop(None, None)
+        self.keywords_json = _json_literals(self.keywords)
+        self.fields = [(f, getter(f), ls.scan) for f, ls in sets.items()]
+        self.empty = not self.fields and self.keywords is None
 
     def candidates(self, event: dict) -> list:
         """A superset of the rules that can match: those one of whose literals occurs in its field."""
         if self.empty:
             return self.always
         seen: set[int] = set()
-        if self.keyword_auto is not None or self.keyword_wide:
-            _scan(self.keyword_auto, self.keyword_wide, haystack(event), seen)
+        if self.keywords is not None:
+            self._keywords(event, seen)
         cache = event.get("_lc")
         if cache is None:
             cache = event["_lc"] = {}
-        for field, get, auto, wide in self.fields:
+        for field, get, scan in self.fields:
             low = cache.get(field)
             if low is None:
                 low = lower_into(cache, event, field, get)
             if low is MISSING:
                 continue
             if low.__class__ is str:
-                _scan(auto, wide, low, seen)
+                scan(low, seen)
             else:
                 for item in low:
-                    _scan(auto, wide, item, seen)
+                    scan(item, seen)
         if not seen:
             return self.always
         out = list(self.always)
@@ -181,12 +172,35 @@ class RouteIndex:
             out += by_literal[k]
         return list(dict.fromkeys(out))
 
+    def _keywords(self, event: dict, seen: set[int]) -> None:
+        """Keyword literals may sit in any value. Joining the values in Python cost 8 µs a Windows event; orjson
+        serialises the event in C, and a value holding a literal makes its JSON text hold the literal's JSON form
+        (string escaping maps each character alone). Web events add decoded copies: they take the joined text."""
+        if self.keywords_json is not None and not is_web(event):
+            doc = dict(event)
+            doc.pop("_raw", None)  # the record as read: half the text, and no value of its own
+            try:
+                data = orjson.dumps(doc)
+            except TypeError:  # a value orjson cannot write: the joined text answers
+                pass
+            else:
+                if data.isascii():  # bytes.lower is str.lower on ASCII, and Hyperscan reads bytes
+                    self.keywords_json.scan_bytes(data.lower(), seen)
+                else:
+                    self.keywords_json.scan(data.decode().lower(), seen)
+                return
+        self.keywords.scan(haystack(event), seen)
 
-def _scan(auto: ahocorasick.Automaton | None, wide: tuple, text: str, seen: set[int]) -> None:
-    if auto is not None:
-        for _, k in auto.iter(text):
-            seen.add(k)
-    if wide and not text.isascii():
-        for lit, k in wide:
-            if lit in text:
-                seen.add(k)
+
+def _json_literals(keywords: LiteralSet | None) -> LiteralSet | None:
+    """The keyword literals as they appear in JSON text, or None when JSON text could miss one: where Python's
+    ``str`` of a number differs from JSON's (``1e-05`` against ``1e-5``, ``nan``, ``inf``), a literal with a digit
+    or sign, or one inside ``nan``/``-inf``, takes the joined text."""
+    if keywords is None:
+        return None
+    out = LiteralSet()
+    for lit, k in keywords.ascii + list(keywords.wide):
+        if any(c.isdigit() or c in "+-" for c in lit) or lit in "nan -inf":
+            return None
+        out.add(orjson.dumps(lit).decode()[1:-1], k)
+    return out.finish()

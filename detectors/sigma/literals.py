@@ -1,0 +1,88 @@
+"""Which of many literals occur in a lowercased text: the prefilter's one question, asked of every field.
+
+Short values go through a pyahocorasick automaton (its per-call cost is the lowest). Long ones (script blocks,
+call traces, the keyword haystack of a whole event: kilobytes) go through Hyperscan when it is installed, which
+scans them about ten times faster (3.2 KB: 1.7 µs against 17.5 µs) but costs about 1.5 µs a call whatever the
+length. Literals holding a non-ASCII character (emoji and homoglyph lists) stay out of both: hundreds of root
+branches made the automaton ten times slower; they are looked for only in values that are not ASCII. Every path
+gives the same set of hits (UTF-8 multibyte sequences hold no ASCII byte, so ASCII literals match bytes exactly).
+"""
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import ahocorasick
+
+try:  # optional: without it long values take the automaton too (same hits, slower)
+    import hyperscan
+except ImportError:  # pragma: no cover - the platform lacks a wheel
+    hyperscan = None
+
+log = logging.getLogger(__name__)
+LONG = 192  # characters from which Hyperscan's scan beats the automaton's (measured on SigmaHQ's literals)
+
+
+def _on_match(id_: int, _from: int, _to: int, _flags: int, seen: set[int]) -> None:
+    seen.add(id_)
+
+
+class LiteralSet:
+    def __init__(self) -> None:
+        self.ascii: list[tuple[str, int]] = []
+        self.wide: tuple[tuple[str, int], ...] = ()
+        self.auto: Any = None
+        self._hs: Any = None  # built on the first long value: most fields never hold one
+        self.long = hyperscan is not None
+
+    def add(self, lit: str, k: int) -> None:
+        if lit.isascii():
+            self.ascii.append((lit, k))
+        else:
+            self.wide += ((lit, k),)
+
+    def finish(self) -> "LiteralSet":
+        if self.ascii:
+            self.auto = ahocorasick.Automaton()
+            for lit, k in self.ascii:
+                self.auto.add_word(lit, k)
+            self.auto.make_automaton()
+        return self
+
+    def scan(self, text: str, seen: set[int]) -> None:
+        """Add to ``seen`` the id of every literal that occurs in ``text``."""
+        if self.auto is not None:
+            if self.long and len(text) >= LONG and self._hyperscan(text, seen):
+                pass
+            else:
+                for _, k in self.auto.iter(text):
+                    seen.add(k)
+        if self.wide and not text.isascii():
+            for lit, k in self.wide:
+                if lit in text:
+                    seen.add(k)
+
+    def scan_bytes(self, data: bytes, seen: set[int]) -> None:
+        """``scan`` of an ASCII text given as bytes (no decoding when Hyperscan takes it)."""
+        if self.auto is not None and not (self.long and len(data) >= LONG and self._hyperscan(data, seen)):
+            for _, k in self.auto.iter(data.decode()):
+                seen.add(k)
+
+    def _hyperscan(self, text: str | bytes, seen: set[int]) -> bool:
+        try:
+            if self._hs is None:
+                db = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
+                n = len(self.ascii)
+                db.compile(expressions=[lit.encode() for lit, _ in self.ascii], ids=[k for _, k in self.ascii],
+                           elements=n, flags=[hyperscan.HS_FLAG_SINGLEMATCH] * n, literal=True)
+                db.scratch = hyperscan.Scratch(db)
+                self._hs = db
+            data = text if text.__class__ is bytes else text.encode("utf-8", "surrogatepass")  # type: ignore[union-attr]
+            self._hs.scan(data, match_event_handler=_on_match, context=seen)
+            return True
+        except Exception as exc:  # a scratch busy in another thread, a compile refusal: the automaton answers
+            if self._hs is None:
+                log.warning("hyperscan unavailable for %d literals (%s): long values use the automaton",
+                            len(self.ascii), exc)
+                self.long = False
+            return False
