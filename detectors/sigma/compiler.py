@@ -119,8 +119,8 @@ def _function(src: str, ns: dict[str, Any]) -> Callable:
     return ns["f"]
 
 
-class _Leaf:
-    """One generated leaf: its source lines and the constants they name."""
+class _Rule:
+    """The generated source of one rule: one expression over the event, the constants it names."""
 
     def __init__(self) -> None:
         self.ns: dict[str, Any] = {}
@@ -130,7 +130,22 @@ class _Leaf:
         self.ns[name] = value
         return name
 
-    def lower(self, field: str, values: list) -> Callable:
+    def expr(self, node: tuple) -> str:
+        kind = node[0]
+        if kind == "and":
+            return "(" + " and ".join(self.expr(c) for c in node[1]) + ")"
+        if kind == "or":
+            return "(" + " or ".join(self.expr(c) for c in node[1]) + ")"
+        if kind == "not":
+            return f"(not {self.expr(node[1])})"
+        if kind == "any" and node[1] == "lower":
+            return self.lower(node[2], node[3])
+        if kind == "any" and node[1] == "number":
+            return self.number(node[2], node[3])
+        return f"{self.const(_leaf(node))}(e)"
+
+    def lower(self, field: str, values: list) -> str:
+        """Case-insensitive strings of one field, inline: the lowered value comes from the event's cache."""
         exact, pre, suf, cont, rx = [], [], [], [], []
         for v in values:
             kind, lit = classify(tuple(p.lower() if isinstance(p, str) else p for p in v[1]))
@@ -163,38 +178,35 @@ class _Leaf:
         if rx:
             pattern = re.compile("|".join(f"(?:{r})" for r in rx), re.S)
             tests.append(f"{self.const(pattern)}.fullmatch(s) is not None")
-        test = " or ".join(tests) or "False"
+        test = "(" + (" or ".join(tests) or "False") + ")"
         f, get = self.const(field), self.const(getter(field))
-        return _function("\n".join([
-            "def f(e):", "    c = e.get('_lc')", "    if c is None:", "        c = e['_lc'] = {}", f"    s = c.get({f})",
-            "    if s is None:", f"        s = lower_into(c, e, {f}, {get})", "    if s.__class__ is str:",
-            f"        return {test}", "    if s is MISSING:", "        return False", f"    return any({test} for s in s)"]),
-            self.ns)
+        return (f"({test} if (s := c.get({f}) or lower_into(c, e, {f}, {get})).__class__ is str "
+                f"else s is not MISSING and any({test} for s in s))")
 
-    def number(self, field: str, values: list) -> Callable:
+    def number(self, field: str, values: list) -> str:
         n, t = self.const(frozenset(v[1] for v in values)), self.const(frozenset(str(v[1]) for v in values))
         test = f"(x in {n} if x.__class__ is int else x is not None and (text(x) in {t} or number(x) in {n}))"
         f, get = self.const(field), self.const(getter(field))
-        return _function("\n".join([
-            "def f(e):", f"    x = {get}(e, {f})", "    if x is MISSING:", "        return False",
-            "    if isinstance(x, list):", f"        return any({test} for x in x)", f"    return {test}"]), self.ns)
+        return (f"((x := {get}(e, {f})) is not MISSING and "
+                f"(any({test} for x in x) if isinstance(x, list) else {test}))")
 
-    def cidr(self, field: str, values: list) -> Callable:
-        nets = tuple(ipaddress.ip_network(v[1]) for v in values)
-        get = getter(field)
 
-        def f(e: dict) -> bool:
-            x = get(e, field)
-            if x is MISSING:
-                return False
-            return any(_in_any(y, nets) for y in x) if isinstance(x, list) else _in_any(x, nets)
-        return f
+def _cidr(field: str, values: list) -> Callable:
+    nets = tuple(ipaddress.ip_network(v[1]) for v in values)
+    get = getter(field)
+
+    def f(e: dict) -> bool:
+        x = get(e, field)
+        if x is MISSING:
+            return False
+        return any(_in_any(y, nets) for y in x) if isinstance(x, list) else _in_any(x, nets)
+    return f
 
 
 def _leaf(node: tuple) -> Callable:
     kind = node[0]
-    if kind == "any":
-        return getattr(_Leaf(), node[1])(node[2], node[3])
+    if kind == "any":  # "lower" and "number" are inline in the rule's expression (``_Rule``)
+        return _cidr(node[2], node[3])
     if kind == "field":
         return field_matcher(node[1], node[2])
     if kind == "kw":
@@ -202,17 +214,7 @@ def _leaf(node: tuple) -> Callable:
     raise Unsupported(f"condition node {kind}")
 
 
-def _expr(node: tuple, leaves: dict[str, Any]) -> str:
-    kind = node[0]
-    if kind == "and":
-        return "(" + " and ".join(_expr(c, leaves) for c in node[1]) + ")"
-    if kind == "or":
-        return "(" + " or ".join(_expr(c, leaves) for c in node[1]) + ")"
-    if kind == "not":
-        return f"(not {_expr(node[1], leaves)})"
-    name = f"L{len(leaves)}"
-    leaves[name] = _leaf(node)
-    return f"{name}(e)"
+PROLOGUE = "def f(e):\n    c = e.get('_lc')\n    if c is None:\n        c = e['_lc'] = {}\n    return "
 
 
 def _in_any(v: Any, nets: tuple) -> bool:
@@ -226,11 +228,11 @@ def _in_any(v: Any, nets: tuple) -> bool:
 def compile_fast(node: tuple) -> Matcher:
     """One function for the condition ``node`` (plain IR), equal in result to the reference compiler's."""
     tree = order(group(normalise(node)))
-    if tree[0] not in ("and", "or", "not"):
+    if tree[0] not in ("and", "or", "not", "any") or (tree[0] == "any" and tree[1] == "cidr"):
         return _leaf(tree)
-    leaves: dict[str, Any] = {}
-    body = _expr(tree, leaves)
-    return _function(f"def f(e):\n    return {body}", leaves)
+    rule = _Rule()
+    body = rule.expr(tree)
+    return _function(PROLOGUE + body, rule.ns)
 
 
 def check(node: tuple) -> None:
