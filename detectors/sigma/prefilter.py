@@ -13,7 +13,7 @@ from typing import Any
 import orjson
 
 from .literals import LiteralSet
-from .matchers import MISSING, getter, haystack, is_web, lower_into
+from .matchers import MISSING, as_text, getter, haystack, is_web, lower_into
 
 Anchors = frozenset  # of (field, lowercase literal)
 
@@ -107,12 +107,18 @@ def anchors(node: tuple) -> Anchors | None:
     return None  # not, null/exists, cidr, comparisons: no literal guarantee
 
 
+MEMO_VALUES = 4096  # per field of a route; then the memo starts again (the hot values return at once)
+MEMO_CHARS = 256  # longer values (command lines, scripts) rarely repeat exactly: not kept
+
+
 class RouteIndex:
     """The rules of one logsource route, with one :class:`LiteralSet` per field over their anchor literals.
 
     A field is read exactly as the matchers read it (``matchers.getter``: the ECS name stands in for a missing
     Sigma name, web fields add their decoded copy) and lowercased once into the event's cache, which the
-    matchers then reuse.
+    matchers then reuse. Telemetry repeats its values (the same images, parents, users, integrity levels, event
+    ids over and over): each field remembers, for its recent short values, the lowercased text and the literals
+    found, so a repeated value costs one dict lookup instead of a lowercasing and a scan.
     """
 
     def __init__(self, rules: list, prefilter: bool = True) -> None:
@@ -138,7 +144,7 @@ class RouteIndex:
             ls.finish()
         self.keywords = sets.pop(None, None)
         self.keywords_json = _json_literals(self.keywords)
-        self.fields = [(f, getter(f), ls.scan) for f, ls in sets.items()]
+        self.fields = [(f, getter(f), ls.scan, {}) for f, ls in sets.items()]
         self.empty = not self.fields and self.keywords is None
 
     def candidates(self, event: dict) -> list:
@@ -151,9 +157,22 @@ class RouteIndex:
         cache = event.get("_lc")
         if cache is None:
             cache = event["_lc"] = {}
-        for field, get, scan in self.fields:
+        for field, get, scan, memo in self.fields:
             low = cache.get(field)
             if low is None:
+                v = get(event, field)
+                if (v.__class__ is str and len(v) <= MEMO_CHARS) or v.__class__ is int:
+                    hit = memo.get(v)
+                    if hit is None:
+                        low, found = as_text(v).lower(), set()
+                        scan(low, found)
+                        if len(memo) >= MEMO_VALUES:
+                            memo.clear()
+                        hit = memo[v] = (low, tuple(found))
+                    cache[field] = hit[0]
+                    if hit[1]:
+                        seen.update(hit[1])
+                    continue
                 low = lower_into(cache, event, field, get)
             if low is MISSING:
                 continue
