@@ -83,6 +83,8 @@ ECS = {"Image": "process.executable", "CommandLine": "process.command_line", "Pa
        "DestinationIp": "destination.ip", "DestinationPort": "destination.port", "IpAddress": "source.ip",
        "IpPort": "source.port", "QueryName": "dns.question.name", "TargetFilename": "file.path", "Hashes": "file.hash"}
 _ATTRS = ("#attributes",)
+_SPECIAL = frozenset({"#attributes", "#text", "Data"})
+_ECS_ORDER = {src: i for i, src in enumerate(ECS)}
 
 
 def logsource(channel: str | None, event_id: int | None, event_type: str | None = None) -> dict[str, Any]:
@@ -175,6 +177,9 @@ def event_data(data: Any, ev: Event) -> None:
         return
     unnamed: list = []
     for k, v in data.items():
+        if (v.__class__ is str or v.__class__ is int) and k not in _SPECIAL and k[:1] != "@":
+            ev[k] = v  # the evtx crate's usual name -> value map: nothing to unwrap
+            continue
         if k in _ATTRS or k.startswith("@"):
             continue
         if k == "Data":
@@ -294,8 +299,9 @@ def _iis(ev: Event) -> None:
 
 
 def _ecs(ev: Event) -> None:
-    for src, dst in ECS.items():
-        v = ev.get(src)
+    present = ev.keys() & _ECS_ORDER.keys()  # a few of the 16 names: no loop over all of them
+    for src in sorted(present, key=_ECS_ORDER.__getitem__) if len(present) > 1 else present:
+        v, dst = ev[src], ECS[src]
         if v not in (None, "", "-") and dst not in ev:
             ev[dst] = v
     for key in ("source.port", "destination.port"):
