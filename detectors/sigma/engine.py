@@ -319,7 +319,9 @@ def to_alert(rule: CompiledRule, event: dict) -> Alert:
     if rule.entity and not entity:  # none of the rule's entity fields: fall back to the usual identity
         entity = {k: event[k] for k in ENTITY_FIELDS if event.get(k) not in (None, "", "-")}
     ts = float(event.get("_ts") or 0.0)
-    sample = {k: v for k, v in event.items() if k not in ("_raw", "_hay", "_lc") and not isinstance(v, (dict, list))}
+    sample = {k: v for k, v in event.items() if v.__class__ in _FLAT or not isinstance(v, (dict, list))}
+    for k in _UNSAMPLED:
+        sample.pop(k, None)
     values = {k: [_scalar(event[k])] for k in ENTITY_FIELDS if k not in entity and event.get(k) not in (None, "", "-")}
     return Alert(rule_id=rule.id, title=rule.title, severity=LEVEL_TO_SEVERITY.get(rule.level, "Media"),
                  first_seen=ts, last_seen=ts, entity=entity, attack=list(rule.attack), samples=[sample],
@@ -327,6 +329,10 @@ def to_alert(rule: CompiledRule, event: dict) -> Alert:
                               "rule_path": rule.path,
                               "logsource": event.get("_logsource"), **({"values": values} if values else {})},
                  device=event.get("_device"), fingerprint=fingerprint(rule.id, entity, int(ts // BUCKET_S)))
+
+
+_FLAT = frozenset({str, int, float, bool, type(None)})  # the usual values, kept without an isinstance call
+_UNSAMPLED = ("_raw", "_hay", "_lc")
 
 
 def _scalar(v: Any) -> Any:
