@@ -33,6 +33,7 @@ class LiteralSet:
         self.wide: tuple[tuple[str, int], ...] = ()
         self.auto: Any = None
         self._hs: Any = None  # built on the first long value: most fields never hold one
+        self._hs_caseless: Any = None
         self.long = hyperscan is not None
 
     def add(self, lit: str, k: int) -> None:
@@ -62,26 +63,40 @@ class LiteralSet:
                 if lit in text:
                     seen.add(k)
 
-    def scan_bytes(self, data: bytes, seen: set[int]) -> None:
-        """``scan`` of an ASCII text given as bytes (no decoding when Hyperscan takes it)."""
-        if self.auto is not None and not (self.long and len(data) >= LONG and self._hyperscan(data, seen)):
-            for _, k in self.auto.iter(data.decode()):
-                seen.add(k)
+    def scan_ascii(self, data: bytes, seen: set[int]) -> None:
+        """``scan`` of ASCII bytes not yet lowercased: Hyperscan matches them caselessly (on ASCII that is what
+        lowercasing both sides does), so a kilobytes-long text is neither lowercased nor decoded."""
+        if self.auto is None:
+            return
+        if self.long and len(data) >= LONG and self._hyperscan(data, seen, caseless=True):
+            return
+        for _, k in self.auto.iter(data.lower().decode()):
+            seen.add(k)
 
-    def _hyperscan(self, text: str | bytes, seen: set[int]) -> bool:
+    def _database(self, caseless: bool) -> Any:
+        db = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
+        n = len(self.ascii)
+        flag = hyperscan.HS_FLAG_SINGLEMATCH | (hyperscan.HS_FLAG_CASELESS if caseless else 0)
+        db.compile(expressions=[lit.encode() for lit, _ in self.ascii], ids=[k for _, k in self.ascii],
+                   elements=n, flags=[flag] * n, literal=True)
+        db.scratch = hyperscan.Scratch(db)
+        return db
+
+    def _hyperscan(self, text: str | bytes, seen: set[int], caseless: bool = False) -> bool:
         try:
-            if self._hs is None:
-                db = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
-                n = len(self.ascii)
-                db.compile(expressions=[lit.encode() for lit, _ in self.ascii], ids=[k for _, k in self.ascii],
-                           elements=n, flags=[hyperscan.HS_FLAG_SINGLEMATCH] * n, literal=True)
-                db.scratch = hyperscan.Scratch(db)
-                self._hs = db
+            if caseless:
+                if self._hs_caseless is None:
+                    self._hs_caseless = self._database(True)
+                db = self._hs_caseless
+            else:
+                if self._hs is None:
+                    self._hs = self._database(False)
+                db = self._hs
             data = text if text.__class__ is bytes else text.encode("utf-8", "surrogatepass")  # type: ignore[union-attr]
-            self._hs.scan(data, match_event_handler=_on_match, context=seen)
+            db.scan(data, match_event_handler=_on_match, context=seen)
             return True
         except Exception as exc:  # a scratch busy in another thread, a compile refusal: the automaton answers
-            if self._hs is None:
+            if self._hs is None and self._hs_caseless is None:
                 log.warning("hyperscan unavailable for %d literals (%s): long values use the automaton",
                             len(self.ascii), exc)
                 self.long = False

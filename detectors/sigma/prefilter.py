@@ -203,8 +203,8 @@ class RouteIndex:
             except TypeError:  # a value orjson cannot write: the joined text answers
                 pass
             else:
-                if data.isascii():  # bytes.lower is str.lower on ASCII, and Hyperscan reads bytes
-                    self.keywords_json.scan_bytes(data.lower(), seen)
+                if data.isascii():
+                    self.keywords_json.scan_ascii(data, seen)
                 else:
                     self.keywords_json.scan(data.decode().lower(), seen)
                 return
