@@ -1,0 +1,150 @@
+"""The fast Sigma evaluation gives the reference's answers on hostile and edge inputs (no shared data needed):
+value lists, expansions, list-valued fields, case folding, emoji, numbers, CIDRs, regex-only rules, keywords."""
+from __future__ import annotations
+
+import random
+import re
+
+import pytest
+
+from detectors.sigma import literals
+from detectors.sigma.compiler import compile_fast, group, normalise
+from detectors.sigma.engine import CompiledRule, SigmaEngine, from_ir
+from detectors.sigma.ir import MULTI, SINGLE
+from detectors.sigma.literals import LiteralSet
+from detectors.sigma.matchers import compile_condition
+from detectors.sigma.prefilter import regex_literals
+
+
+def s(*parts, cased=False):
+    return ("str", tuple(parts), cased)
+
+
+def f(field, value):
+    return ("field", field, value)
+
+
+TREES = [
+    ("or", [f("Image", s(MULTI, "\\calc.exe")), f("Image", s(MULTI, "\\cmd.exe")), f("Image", s("C:\\x.exe")),
+            f("Image", s("C:\\Tools", MULTI)), f("Image", s(MULTI, "rund", SINGLE, "l", MULTI))]),
+    ("and", [("or", [f("CommandLine", s(MULTI, w, MULTI)) for w in ("-enc", " -nop", "iex", "bypass", "hidden",
+                                                                   "downloadstring")]),
+             ("not", ("or", [f("CommandLine", s(MULTI, "\\trusted\\", MULTI)), f("User", s("SYSTEM"))]))]),
+    ("or", [f("CommandLine", s(MULTI, e, MULTI)) for e in ("😀", "🔥", "ｐ", "аdmin")]),  # emoji, full-width, Cyrillic
+    ("or", [f("CommandLine", s(MULTI, e, MULTI)) for e in ("😀", "🔥", "ｐ")]),  # single characters: one set
+    ("or", [f("EventID", ("num", n)) for n in (1, 4624, 4688, 10.0)]),
+    ("or", [f("SourceIp", ("cidr", "10.0.0.0/8")), f("SourceIp", ("cidr", "fd00::/8"))]),
+    WINDASH := f("CommandLine", ("exp", [s(MULTI, p + "decode", MULTI) for p in ("-", "/", "–")])),
+    ("and", [f("CommandLine", s(MULTI, "a", MULTI)), f("CommandLine", s(MULTI, "b", MULTI))]),  # |all
+    ("or", [f("Image", s(MULTI, "X", MULTI, cased=True)), f("Image", ("re", r"(?i)\\p[s]exec\.exe$", 0)),
+            f("Image", ("null",)), f("Hashes", ("exists", True))]),
+    ("or", [f("CommandLine", s()), f("CommandLine", s(MULTI, "", MULTI))]),  # empty value, empty substring
+    ("kw", s("mimikatz")),
+]
+WORDS = ["C:\\Windows\\calc.exe", "c:\\tools\\a.EXE", "powershell -ENC aQBlAHgA", "iex(x)", " -nop -w hidden",
+         "😀 emoji", "ｐｏｗｅｒ", "аdmin", "SYSTEM", "10.1.2.3", "fd00::1", "192.168.0.1", "/decode", "–decode", "ab",
+         "", "KELVIN \u212a", "ſystem", "İstanbul", "\\PsExec.exe", "X", "x", None, 4624, 10, True, 3.5, "MIMIKATZ"]
+
+
+def _events(n: int, seed: int) -> list[dict]:
+    rng = random.Random(seed)
+    out = []
+    for _ in range(n):
+        ev: dict = {}
+        for field in ("Image", "CommandLine", "User", "EventID", "SourceIp", "Hashes"):
+            r = rng.random()
+            if r < 0.15:
+                continue
+            if r < 0.3:
+                ev[field] = [rng.choice(WORDS) for _ in range(rng.randint(0, 3))]
+            else:
+                ev[field] = rng.choice(WORDS)
+        if rng.random() < 0.3:
+            ev["process.executable"] = rng.choice(WORDS)  # the ECS name standing in for a missing Image
+        out.append(ev)
+    return out
+
+
+@pytest.mark.parametrize("tree", TREES, ids=range(len(TREES)))
+def test_compiled_tree_equals_reference(tree):
+    fast, ref = compile_fast(tree), compile_condition(tree)
+    for ev in _events(400, seed=hash(repr(tree)) & 0xFFFF):
+        assert fast(dict(ev)) == ref(dict(ev)), ev
+
+
+def test_value_lists_become_one_test_per_field():
+    tree = normalise(TREES[0])
+    assert group(tree)[0] == "any" and len(group(tree)[3]) == 5
+    assert normalise(WINDASH)[0] == "or" and len(normalise(WINDASH)[1]) == 3
+
+
+def test_engine_with_prefilter_equals_reference_engine():
+    rules = [from_ir({"id": f"r{i}", "title": f"r{i}", "level": "high", "tags": [], "product": None, "category": None,
+                      "service": None, "path": "", "attack": [], "name": None, "ir": [t], "date": None, "entity": None})
+             for i, t in enumerate(TREES)]
+    fast = SigmaEngine(rules)
+    ref = fast.reference()
+    for ev in _events(1500, seed=7):
+        assert {r.id for r in fast.match_event(dict(ev))} == {r.id for r in ref.match_event(dict(ev))}, ev
+
+
+@pytest.mark.parametrize("use_hyperscan", [True, False])
+def test_literal_set_finds_what_in_finds(monkeypatch, use_hyperscan):
+    if use_hyperscan and literals.hyperscan is None:
+        pytest.skip("hyperscan is not installed")
+    lits = ["mimikatz", "sekurlsa::", "\\mimilib.dll", "😀", "аdmin", "-enc", "x"]
+    ls = LiteralSet()
+    for k, lit in enumerate(lits):
+        ls.add(lit, k)
+    ls.finish()
+    ls.long = use_hyperscan
+    rng = random.Random(3)
+    pieces = ["MIMIKATZ ", "sekurlsa::logon", "c:\\mimilib.dll", "😀", "аdmin", " -enc ", "abc", "é"]
+    for _ in range(300):
+        text = "".join(rng.choice(pieces) for _ in range(rng.randint(0, 120))).lower()
+        seen: set[int] = set()
+        ls.scan(text, seen)
+        assert seen == {k for k, lit in enumerate(lits) if lit in text}, text[:80]
+        if text.isascii():
+            raw: set[int] = set()
+            ls.scan_ascii(text.upper().encode(), raw)
+            assert raw == seen
+
+
+@pytest.mark.parametrize("pattern,flags,texts", [
+    (r"\$PSHome\[\s*\d{1,3}\s*\]", 0, ["$PSHome[ 4]", "x$PSHome[12]y"]),
+    (r"ipconfig\s+/all|arp\s+-a", 0, ["ipconfig  /all", "arp -a"]),
+    (r"(?i)echo.*clip.*&&", 0, ["ECHO x | CLIP && y"]),
+    (r"(?i)set.*&&", 0, ["ſet x && y", "SET x&&"]),  # ſ matches s under IGNORECASE: s is no anchor then
+    (r"cmd.{0,5}(?:/c|/r).+powershell", 0, ["cmd.exe /c powershell"]),
+])
+def test_regex_literals_are_in_every_match(pattern, flags, texts):
+    lits = regex_literals(pattern, flags)
+    assert lits, "a literal is expected for this pattern"
+    rx = re.compile(pattern, flags)
+    for t in texts:
+        assert rx.search(t), t
+        assert any(lit in t.lower() for lit in lits), (t, lits)
+    assert all("s" not in lit for lit in lits) or not (flags | re.compile(pattern).flags) & re.I
+
+
+def test_keyword_rule_found_through_event_json_escapes():
+    rule = from_ir({"id": "kw", "title": "kw", "level": "high", "tags": [], "product": "windows", "category": None,
+                    "service": None, "path": "", "attack": [], "name": None, "date": None, "entity": None,
+                    "ir": [("or", [("kw", s("\\mimilib.dll")), ("kw", s('say "hi"')), ("kw", s("ｍｉｍｉ"))])]})
+    eng = SigmaEngine([rule])
+    route = eng.route({"product": "windows"})
+    assert route.keywords_json is not None  # no digit or sign: the JSON text is searched
+    for value in ("C:\\Temp\\MIMILIB.DLL", 'they say "HI"', "ｍｉｍｉ"):
+        assert eng.match_event({"_logsource": {"product": "windows"}, "CommandLine": value, "_raw": "x"})
+    assert not eng.match_event({"_logsource": {"product": "windows"}, "CommandLine": "mimilib", "_raw": "\\mimilib.dll"})
+
+
+def test_rules_compile_on_first_use_and_report_bad_ones_at_load():
+    meta = {"id": "r", "title": "r", "level": "high", "tags": [], "product": None, "category": None, "service": None,
+            "path": "", "attack": [], "name": None, "date": None, "entity": None}
+    rule = from_ir({**meta, "ir": [f("Image", s(MULTI, "\\x.exe"))]})
+    assert isinstance(rule, CompiledRule) and rule.matchers is None
+    assert rule.matches({"Image": "C:\\X.EXE"}) and rule.matchers is not None
+    with pytest.raises(re.error):
+        from_ir({**meta, "ir": [f("Image", ("re", "(unclosed", 0))]})
