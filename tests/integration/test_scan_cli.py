@@ -76,3 +76,29 @@ def test_compiled_artifact_loads_without_pysigma_and_matches_the_same(tmp_path):
                 assert [x.id for x in yaml_engine.match_event(dict(ev))] == [x.id for x in art_engine.match_event(dict(ev))]
     r = run("compile", "--rules", str(data / "sigma" / "rules" / "windows"), "--output", str(tmp_path / "x.bin"))
     assert r.returncode == 2 and "must end with" in r.stderr
+
+
+def test_profile_rules_names_the_costliest_rules_and_reference_gives_the_same_alerts(tmp_path):
+    rules = tmp_path / "rules"
+    rules.mkdir()
+    for i, (needle, level) in enumerate([("Failed password", "low"), ("Accepted password", "high")]):
+        (rules / f"r{i}.yml").write_text(
+            f"title: rule {i}\nlogsource:\n  product: linux\n  service: sshd\ndetection:\n  sel:\n"
+            f"    - '{needle}'\n  condition: sel\nlevel: {level}\n")
+    (rules / "re.yml").write_text("title: regex only\nlogsource:\n  product: linux\n  service: sshd\ndetection:\n"
+                                  "  sel:\n    message|re: 'from 10\\.\\d+'\n  condition: sel\nlevel: medium\n")
+    logs = tmp_path / "auth.log"
+    logs.write_text("".join(f"Nov 22 10:00:{i % 60:02d} h sshd[1]: {'Failed' if i % 3 else 'Accepted'} password for "
+                            f"u{i % 5} from 10.0.0.{i % 7} port 22 ssh2\n" for i in range(300)))
+    fast, ref = tmp_path / "fast.jsonl", tmp_path / "ref.jsonl"
+    r = run("scan", "--rules", str(rules), "--input", str(logs), "--no-anomaly", "--output", str(fast),
+            "--profile-rules", "2")
+    assert r.returncode == 0, r.stderr
+    report = r.stderr[r.stderr.index("rule cost:"):].splitlines()
+    assert "rules evaluated an event" in report[0] and "share" in report[1]
+    assert len(report) == 4 and all(line.split()[0].endswith("%") for line in report[2:])  # the two costliest
+    assert any("rule 0" in line or "regex only" in line for line in report[2:])
+    r = run("scan", "--rules", str(rules), "--input", str(logs), "--no-anomaly", "--output", str(ref), "--reference")
+    assert r.returncode == 0 and "reference evaluation" in r.stderr
+    alerts = lambda p: sorted((a["rule_id"], a["fingerprint"], a["count"]) for a in map(json.loads, p.open()))  # noqa: E731
+    assert alerts(fast) == alerts(ref) and len(alerts(fast)) >= 3
