@@ -16,6 +16,7 @@ from .literals import LiteralSet
 from .matchers import MISSING, as_text, getter, haystack, is_web, lower_into
 
 Anchors = frozenset  # of (field, lowercase literal)
+RARE = frozenset("`")  # one-character literals worth an anchor: PowerShell's escape, seldom in a benign command line
 
 
 def _longest_literal(parts: tuple) -> str | None:
@@ -29,8 +30,8 @@ def _longest_literal(parts: tuple) -> str | None:
             cur = []
     run = "".join(cur)
     best = run if len(run) > len(best) else best
-    # one ASCII character hits nearly every value; one emoji or homoglyph is as rare as a long literal
-    return best.lower() if len(best) >= 2 or (best and not best.isascii()) else None
+    # one ASCII character hits nearly every value; one emoji, homoglyph or backtick is as rare as a long literal
+    return best.lower() if len(best) >= 2 or (best and (not best.isascii() or best in RARE)) else None
 
 
 def _value_anchors(field: str | None, value: tuple) -> Anchors | None:
@@ -85,7 +86,7 @@ def regex_literals(pattern: str, flags: int = 0) -> frozenset[str] | None:
                     options.append(frozenset().union(*parts))
         if run:
             options.append(frozenset({run.lower()}))
-        options = [o for o in options if min(map(len, o)) >= 2]
+        options = [o for o in options if all(len(x) >= 2 or x in RARE for x in o)]
         return max(options, key=lambda o: (min(map(len, o)), -len(o))) if options else None
 
     return sequence(tree)
