@@ -15,6 +15,7 @@ LEVEL_TO_SEVERITY = {
 }
 SEVERITY_RANK = {"Baja": 1, "Media": 2, "Alta": 3, "Crítica": 4}
 MAX_VALUES = 50
+MAX_SAMPLES = 5
 
 
 def fingerprint(rule_id: str, entity: dict[str, Any], bucket: int) -> str:
@@ -43,7 +44,7 @@ class Alert:
         return asdict(self)
 
 
-def merge_into(merged: dict[str, Alert], alert: Alert, max_samples: int = 5) -> Alert:
+def merge_into(merged: dict[str, Alert], alert: Alert, max_samples: int = MAX_SAMPLES) -> Alert:
     """Deduplicate by fingerprint: a repeat raises the count and widens first/last seen instead of a new alert."""
     prev = merged.get(alert.fingerprint)
     if prev is None:
@@ -55,15 +56,20 @@ def merge_into(merged: dict[str, Alert], alert: Alert, max_samples: int = 5) -> 
     if len(prev.samples) < max_samples:
         prev.samples += alert.samples[: max_samples - len(prev.samples)]
     more = alert.explanation.get("values")
-    if more:  # the other users/hosts one alert's events named (an invalid-user sweep lists its users)
-        have = prev.explanation.setdefault("values", {})
-        for k, vals in more.items():
-            cur = have.setdefault(k, [])
-            for v in vals:
-                if v not in cur and len(cur) < MAX_VALUES:
-                    cur.append(v)
-        prev.explanation["summary"] = with_values(prev.explanation.get("summary", ""), have)
+    if more:
+        merge_values(prev, more)
     return prev
+
+
+def merge_values(prev: Alert, more: dict[str, list]) -> None:
+    """The other users/hosts one alert's events named (an invalid-user sweep lists its users)."""
+    have = prev.explanation.setdefault("values", {})
+    for k, vals in more.items():
+        cur = have.setdefault(k, [])
+        for v in vals:
+            if v not in cur and len(cur) < MAX_VALUES:
+                cur.append(v)
+    prev.explanation["summary"] = with_values(prev.explanation.get("summary", ""), have)
 
 
 def with_values(summary: str, values: dict[str, list]) -> str:

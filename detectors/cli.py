@@ -11,7 +11,6 @@ from pathlib import Path
 
 import orjson
 
-from .alerts import merge_into
 from .parsers import FORMATS, NotEvent
 from .reader import InputStats, input_files
 
@@ -68,7 +67,7 @@ def scan(args: argparse.Namespace) -> int:
     merged: dict = {}
     inputs: dict[str, InputStats] = {}
     started, events = time.perf_counter(), 0
-    detect = det.detect
+    detect_into = det.detect_into
     for n, path in enumerate(files, 1):
         last = None
         for stats, item in read_input(path, None if args.format == "auto" else args.format):
@@ -77,9 +76,7 @@ def scan(args: argparse.Namespace) -> int:
             if item is None or isinstance(item, NotEvent):
                 continue
             events += 1
-            for alert in detect(item):  # one at a time: the event is still in the cache the parser left it in
-                alert.origin = "cli"
-                merge_into(merged, alert)
+            detect_into(item, merged, "cli")  # one at a time: the event is still in the cache the parser left it in
             if tty and not events % 2000:
                 _progress(n - 1, len(files), events, started)
     if tty:

@@ -9,7 +9,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
 
-from ..alerts import LEVEL_TO_SEVERITY, Alert, fingerprint, merge_into, with_values
+from ..alerts import (LEVEL_TO_SEVERITY, MAX_SAMPLES, Alert, fingerprint, merge_into, merge_values,
+                      with_values)
 from .ir import Unsupported, from_pysigma
 from .compiler import check, compile_fast
 from .matchers import Matcher, compile_condition
@@ -304,6 +305,24 @@ class SigmaEngine:
                         alerts.append(a)
         return alerts
 
+    def match_into(self, event: dict, merged: dict[str, Alert], state: Any = None, origin: str | None = None) -> None:
+        """``match`` merged into ``merged`` by fingerprint as it goes (a repeat costs no sample or explanation)."""
+        hits = self.match_event(event)
+        for r in hits:
+            merge_hit(merged, r, event, origin)
+        if self._by_ref and hits:
+            from .correlation import observe
+
+            if state is None:
+                raise ValueError("correlation rules need a state store")
+            for r in hits:
+                for corr in self._by_ref.get(r.id, ()):
+                    a = observe(corr, r.id, event, state)
+                    if a is not None:
+                        if origin is not None:
+                            a.origin = origin
+                        merge_into(merged, a)
+
     def match_many(self, events: Iterable[dict], state: Any = None) -> list[Alert]:
         """One alert per (rule, entity, hour): repeats raise its count and last-seen time."""
         merged: dict[str, Alert] = {}
@@ -313,22 +332,51 @@ class SigmaEngine:
         return list(merged.values())
 
 
-def to_alert(rule: CompiledRule, event: dict) -> Alert:
+def _alert_entity(rule: CompiledRule, event: dict) -> dict:
     fields = rule.entity or ENTITY_FIELDS
     entity = {k: _scalar(event[k]) for k in fields if event.get(k) not in (None, "", "-")}
     if rule.entity and not entity:  # none of the rule's entity fields: fall back to the usual identity
         entity = {k: event[k] for k in ENTITY_FIELDS if event.get(k) not in (None, "", "-")}
+    return entity
+
+
+def _values(entity: dict, event: dict) -> dict:
+    return {k: [_scalar(event[k])] for k in ENTITY_FIELDS if k not in entity and event.get(k) not in (None, "", "-")}
+
+
+def to_alert(rule: CompiledRule, event: dict) -> Alert:
+    entity = _alert_entity(rule, event)
     ts = float(event.get("_ts") or 0.0)
     sample = {k: v for k, v in event.items() if v.__class__ in _FLAT or not isinstance(v, (dict, list))}
     for k in _UNSAMPLED:
         sample.pop(k, None)
-    values = {k: [_scalar(event[k])] for k in ENTITY_FIELDS if k not in entity and event.get(k) not in (None, "", "-")}
+    values = _values(entity, event)
     return Alert(rule_id=rule.id, title=rule.title, severity=LEVEL_TO_SEVERITY.get(rule.level, "Media"),
                  first_seen=ts, last_seen=ts, entity=entity, attack=list(rule.attack), samples=[sample],
                  explanation={"summary": with_values(f"Sigma rule '{rule.title}' ({rule.level}) matched", values),
                               "rule_path": rule.path,
                               "logsource": event.get("_logsource"), **({"values": values} if values else {})},
                  device=event.get("_device"), fingerprint=fingerprint(rule.id, entity, int(ts // BUCKET_S)))
+
+
+def merge_hit(merged: dict[str, Alert], rule: CompiledRule, event: dict, origin: str | None = None) -> Alert:
+    """``merge_into(merged, to_alert(rule, event))``, without building the sample and explanation of a repeat
+    whose alert already holds all its samples (38,000 matches made 162 alerts on the attack corpus)."""
+    entity = _alert_entity(rule, event)
+    ts = float(event.get("_ts") or 0.0)
+    prev = merged.get(fingerprint(rule.id, entity, int(ts // BUCKET_S)))
+    if prev is None or len(prev.samples) < MAX_SAMPLES:
+        alert = to_alert(rule, event)
+        if origin is not None:
+            alert.origin = origin
+        return merge_into(merged, alert)
+    prev.count += 1
+    prev.first_seen = min(prev.first_seen, ts)
+    prev.last_seen = max(prev.last_seen, ts)
+    values = _values(entity, event)
+    if values:
+        merge_values(prev, values)
+    return prev
 
 
 _FLAT = frozenset({str, int, float, bool, type(None)})  # the usual values, kept without an isinstance call

@@ -174,6 +174,9 @@ class RouteIndex:
                     if hit[1]:
                         seen.update(hit[1])
                     continue
+                if v is MISSING:  # absent: the matchers will read it from the cache as absent too
+                    cache[field] = MISSING
+                    continue
                 low = lower_into(cache, event, field, get)
             if low is MISSING:
                 continue

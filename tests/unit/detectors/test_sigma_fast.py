@@ -148,3 +148,27 @@ def test_rules_compile_on_first_use_and_report_bad_ones_at_load():
     assert rule.matches({"Image": "C:\\X.EXE"}) and rule.matchers is not None
     with pytest.raises(re.error):
         from_ir({**meta, "ir": [f("Image", ("re", "(unclosed", 0))]})
+
+
+def test_merging_as_matches_come_equals_building_every_alert():
+    from detectors.alerts import merge_into
+    from detectors.sigma.engine import to_alert
+
+    rule = from_ir({"id": "m", "title": "m", "level": "high", "tags": [], "product": None, "category": None,
+                    "service": None, "path": "", "attack": [], "name": None, "date": None, "entity": None,
+                    "ir": [f("CommandLine", s(MULTI, "-enc", MULTI))]})
+    eng = SigmaEngine([rule])
+    rng = random.Random(11)
+    events = [{"CommandLine": "powershell -enc x", "host.name": f"h{rng.randint(0, 2)}",
+               "user.name": rng.choice(["alice", "bob", None, "", f"u{i}"]), "source.ip": rng.choice(["10.0.0.1", None]),
+               "_ts": 1.8e9 + rng.randint(0, 7200), "n": i} for i in range(400)]
+    fast: dict = {}
+    slow: dict = {}
+    for ev in events:
+        eng.match_into(dict(ev), fast, origin="cli")
+        for r in eng.match_event(dict(ev)):
+            a = to_alert(r, ev)
+            a.origin = "cli"
+            merge_into(slow, a)
+    assert {k: a.to_dict() for k, a in fast.items()} == {k: a.to_dict() for k, a in slow.items()}
+    assert max(a.count for a in fast.values()) > 5  # repeats beyond the five samples were merged
