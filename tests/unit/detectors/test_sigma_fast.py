@@ -155,8 +155,8 @@ def test_merging_as_matches_come_equals_building_every_alert():
     from detectors.sigma.engine import to_alert
 
     rule = from_ir({"id": "m", "title": "m", "level": "high", "tags": [], "product": None, "category": None,
-                    "service": None, "path": "", "attack": [], "name": None, "date": None, "entity": None,
-                    "ir": [f("CommandLine", s(MULTI, "-enc", MULTI))]})
+                    "service": None, "path": "", "attack": [], "name": None, "date": None, "entity": ["host.name"],
+                    "ir": [f("CommandLine", s(MULTI, "-enc", MULTI))]})  # users and sources: the alert's values
     eng = SigmaEngine([rule])
     rng = random.Random(11)
     events = [{"CommandLine": "powershell -enc x", "host.name": f"h{rng.randint(0, 2)}",
@@ -172,3 +172,4 @@ def test_merging_as_matches_come_equals_building_every_alert():
             merge_into(slow, a)
     assert {k: a.to_dict() for k, a in fast.items()} == {k: a.to_dict() for k, a in slow.items()}
     assert max(a.count for a in fast.values()) > 5  # repeats beyond the five samples were merged
+    assert max(len(a.explanation["values"]["user.name"]) for a in fast.values()) > 5
