@@ -133,9 +133,9 @@ class _Rule:
     def expr(self, node: tuple) -> str:
         kind = node[0]
         if kind == "and":
-            return "(" + " and ".join(self.expr(c) for c in node[1]) + ")"
+            return "(" + (" and ".join(self.expr(c) for c in node[1]) or "True") + ")"
         if kind == "or":
-            return "(" + " or ".join(self.expr(c) for c in node[1]) + ")"
+            return "(" + (" or ".join(self.expr(c) for c in node[1]) or "False") + ")"
         if kind == "not":
             return f"(not {self.expr(node[1])})"
         if kind == "any" and node[1] == "lower":
@@ -243,17 +243,21 @@ def check(node: tuple) -> None:
             check(c)
     elif kind == "not":
         check(node[1])
-    elif kind in ("field", "kw"):
+    elif kind == "field":
         _check_value(node[-1])
+    elif kind == "kw":
+        _check_value(node[-1], keyword=True)
     else:
         raise Unsupported(f"condition node {kind}")
 
 
-def _check_value(value: tuple) -> None:
+def _check_value(value: tuple, keyword: bool = False) -> None:
     kind = value[0]
+    if keyword and kind in ("null", "exists", "ref"):  # what matchers.keyword_matcher refuses
+        raise Unsupported(f"value type {kind}")
     if kind == "exp":
         for v in value[1]:
-            _check_value(v)
+            _check_value(v, keyword)
     elif kind == "re":
         re.compile(value[1], value[2])
     elif kind == "cidr":

@@ -14,6 +14,8 @@ from typing import Any
 
 import ahocorasick
 
+from .matchers import as_number
+
 try:  # optional: without it long values take the automaton too (same hits, slower)
     import hyperscan
 except ImportError:  # pragma: no cover - the platform lacks a wheel
@@ -35,9 +37,15 @@ class LiteralSet:
         self._hs: Any = None  # built on the first long value: most fields never hold one
         self._hs_caseless: Any = None
         self.long = hyperscan is not None
+        self.number_text: dict[str, list[int]] = {}
+        self.numbers: dict[Any, list[int]] = {}
 
-    def add(self, lit: str, k: int) -> None:
-        if lit.isascii():
+    def add(self, lit: str | tuple, k: int) -> None:
+        if isinstance(lit, tuple):  # (prefilter.NUMBER, n): the whole value must equal n, as text or as a number
+            n = lit[1]
+            self.number_text.setdefault(str(n), []).append(k)
+            self.numbers.setdefault(n, []).append(k)
+        elif lit.isascii():
             self.ascii.append((lit, k))
         else:
             self.wide += ((lit, k),)
@@ -51,7 +59,13 @@ class LiteralSet:
         return self
 
     def scan(self, text: str, seen: set[int]) -> None:
-        """Add to ``seen`` the id of every literal that occurs in ``text``."""
+        """Add to ``seen`` the id of every literal that occurs in ``text`` (a lowercased value), and of every
+        number the value equals as ``matchers`` compare numbers (its text, or its value as a float)."""
+        if self.numbers:
+            seen.update(self.number_text.get(text, ()))
+            x = as_number(text)
+            if x is not None and x in self.numbers:
+                seen.update(self.numbers[x])
         if self.auto is not None:
             if self.long and len(text) >= LONG and self._hyperscan(text, seen):
                 pass

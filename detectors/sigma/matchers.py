@@ -256,7 +256,7 @@ def keyword_matcher(value: tuple) -> Matcher:
             return lambda e: lit in haystack(e)
         value = ("str", parts, cased)
     test = value_test(value)
-    return lambda e: any(test(v) for k, v in e.items() if k[0] != "_" and isinstance(v, (str, int, float)))
+    return lambda e: any(test(v) for k, v in e.items() if k[:1] != "_" and isinstance(v, (str, int, float)))
 
 
 def haystack(event: dict) -> str:
@@ -264,7 +264,7 @@ def haystack(event: dict) -> str:
     hay = event.get("_hay")
     if hay is None:
         hay = event["_hay"] = "\x1f".join([v if v.__class__ is str else str(v) for k, v in event.items()
-                                            if k[0] != "_" and v.__class__ in _SCALARS]
+                                            if k[:1] != "_" and v.__class__ in _SCALARS]
                                            + (list(decoded(event).values()) if is_web(event) else [])).lower()
     return hay
 

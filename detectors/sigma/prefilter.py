@@ -13,10 +13,13 @@ from typing import Any
 import orjson
 
 from .literals import LiteralSet
+from .ir import MULTI
 from .matchers import MISSING, as_text, getter, haystack, is_web, lower_into
 
 Anchors = frozenset  # of (field, lowercase literal)
 RARE = frozenset("`")  # one-character literals worth an anchor: PowerShell's escape, seldom in a benign command line
+SIGMA = frozenset("Σσς")
+NUMBER = "#number"  # (NUMBER, n) in place of a literal: the field's value must equal n as the matchers compare it
 
 
 def _longest_literal(parts: tuple) -> str | None:
@@ -30,8 +33,20 @@ def _longest_literal(parts: tuple) -> str | None:
             cur = []
     run = "".join(cur)
     best = run if len(run) > len(best) else best
+    if SIGMA & set(best):  # lowercasing Σ depends on its neighbours: the literal alone may lower differently
+        return None
     # one ASCII character hits nearly every value; one emoji, homoglyph or backtick is as rare as a long literal
     return best.lower() if len(best) >= 2 or (best and (not best.isascii() or best in RARE)) else None
+
+
+def _plain_keyword(value: tuple) -> bool:
+    """A case-insensitive keyword with no wildcard inside: the only kind the reference looks up in the joined
+    text of the event (others test each value, with ``re.IGNORECASE`` folding or numbers, and bools count)."""
+    if value[0] != "str" or value[2]:
+        return False
+    parts = value[1]
+    inner = parts[1 if parts[:1] == (MULTI,) else 0: -1 if parts[-1:] == (MULTI,) else None]
+    return bool(inner) and all(isinstance(p, str) for p in inner)
 
 
 def _value_anchors(field: str | None, value: tuple) -> Anchors | None:
@@ -39,14 +54,16 @@ def _value_anchors(field: str | None, value: tuple) -> Anchors | None:
     if kind == "exp":
         parts = [_value_anchors(field, v) for v in value[1]]
         return None if any(p is None for p in parts) else frozenset().union(*parts)
+    if field is None and not _plain_keyword(value):
+        return None
     if kind == "str":
         lit = _longest_literal(value[1])
         return frozenset({(field, lit)}) if lit else None
-    if kind == "num":
-        return frozenset({(field, str(value[1]).lower())})
+    if kind == "num":  # an exact number, not a substring: "1e1" and " 10" are 10 as well
+        return frozenset({(field, (NUMBER, value[1]))})
     if kind == "re":
         lits = regex_literals(value[1], value[2])
-        return frozenset((field, lit) for lit in lits) if lits else None
+        return frozenset((field, lit) for lit in lits if not SIGMA & set(lit)) if lits else None
     return None
 
 
@@ -92,6 +109,10 @@ def regex_literals(pattern: str, flags: int = 0) -> frozenset[str] | None:
     return sequence(tree)
 
 
+def _length(lit: str | tuple) -> int:
+    return len(lit) if isinstance(lit, str) else len(str(lit[1]))
+
+
 def anchors(node: tuple) -> Anchors | None:
     kind = node[0]
     if kind == "field":
@@ -101,7 +122,7 @@ def anchors(node: tuple) -> Anchors | None:
     if kind == "and":
         options = [a for a in (anchors(c) for c in node[1]) if a is not None]
         # the most selective child: longest shortest-literal first (short literals like "10" hit everything)
-        return max(options, key=lambda a: (min(len(lit) for _, lit in a), -len(a))) if options else None
+        return max(options, key=lambda a: (min(_length(lit) for _, lit in a), -len(a))) if options else None
     if kind == "or":
         parts = [anchors(c) for c in node[1]]
         return None if any(p is None for p in parts) else frozenset().union(*parts)
@@ -207,11 +228,9 @@ class RouteIndex:
             except TypeError:  # a value orjson cannot write: the joined text answers
                 pass
             else:
-                if data.isascii():
+                if data.isascii():  # (lowercasing other text could differ: "\\n" before a Σ makes it final)
                     self.keywords_json.scan_ascii(data, seen)
-                else:
-                    self.keywords_json.scan(data.decode().lower(), seen)
-                return
+                    return
         self.keywords.scan(haystack(event), seen)
 
 
@@ -223,7 +242,10 @@ def _json_literals(keywords: LiteralSet | None) -> LiteralSet | None:
         return None
     out = LiteralSet()
     for lit, k in keywords.ascii + list(keywords.wide):
-        if any(c.isdigit() or c in "+-" for c in lit) or lit in "nan -inf":
+        if any(c.isdigit() or c in "+-\x1f" for c in lit) or lit in "nan -inf":  # \x1f: joined text's separator
             return None
-        out.add(orjson.dumps(lit).decode()[1:-1], k)
+        try:
+            out.add(orjson.dumps(lit).decode()[1:-1], k)
+        except TypeError:  # a lone surrogate: JSON cannot hold it
+            return None
     return out.finish()

@@ -173,3 +173,45 @@ def test_merging_as_matches_come_equals_building_every_alert():
     assert {k: a.to_dict() for k, a in fast.items()} == {k: a.to_dict() for k, a in slow.items()}
     assert max(a.count for a in fast.values()) > 5  # repeats beyond the five samples were merged
     assert max(len(a.explanation["values"]["user.name"]) for a in fast.values()) > 5
+
+
+def _one_rule_engine(tree, category=None, product=None):
+    return SigmaEngine([from_ir({"id": "r", "title": "r", "level": "high", "tags": [], "product": product,
+                                 "category": category, "service": None, "path": "", "attack": [], "name": None,
+                                 "ir": [tree], "date": None, "entity": None})])
+
+
+# Found by review: each once made the prefilter skip (or the engine miss) a rule the reference matches.
+EDGE_CASES = [
+    ("cased literal with Σ", f("CommandLine", s(MULTI, "ΑΣ", MULTI, cased=True)), {"CommandLine": "ΑΣΑ"}, None),
+    ("keyword Σ after an escaped newline", ("kw", s("Σ")), {"CommandLine": "x\nΣ"}, "windows"),
+    ("number written with an exponent", f("EventID", ("num", 10)), {"EventID": "1e1"}, None),
+    ("number with spaces and a fraction", f("EventID", ("num", 10)), {"EventID": [" 10.0 ", None]}, None),
+    ("keyword number", ("kw", ("num", 4624)), {"a": "4.624e3"}, None),
+    ("keyword wildcard and long s", ("kw", s("us", MULTI, "x")), {"a": "uſ x"}, None),
+    ("cased keyword against a bool", ("kw", s("true", cased=True)), {"flag": True}, "webserver"),
+    ("keyword regex against a bool", ("kw", ("re", "tru", 0)), {"flag": True}, "proxy"),
+    ("keyword spanning the separator", ("kw", s("a\x1fb")), {"x": "a", "y": "b"}, "windows"),
+    ("empty and", ("and", []), {"a": 1}, None),
+    ("empty field name", ("kw", s("mimikatz")), {"": "x", "a": "MIMIKATZ"}, "webserver"),
+    ("lone surrogate in a keyword", ("kw", s("mi\ud800")), {"a": "mi\ud800"}, "windows"),
+]
+
+
+@pytest.mark.parametrize("tree,event,where", [c[1:] for c in EDGE_CASES], ids=[c[0] for c in EDGE_CASES])
+def test_edge_cases_match_like_the_reference(tree, event, where):
+    category = where if where in ("webserver", "proxy") else None
+    eng = _one_rule_engine(tree, category=category, product="windows" if where == "windows" else None)
+    ev = {**event, "_logsource": {"category": category} if category else {"product": "windows"} if where else {}}
+    want = [r.id for r in eng.reference().match_event(dict(ev))]
+    assert want == ["r"]  # each case is a match, by the reference's rules
+    assert [r.id for r in eng.match_event(dict(ev))] == want
+
+
+def test_a_keyword_type_the_engine_cannot_evaluate_is_refused_at_load():
+    from detectors.sigma.ir import Unsupported
+
+    with pytest.raises(Unsupported):
+        from_ir({"id": "r", "title": "r", "level": "high", "tags": [], "product": None, "category": None,
+                 "service": None, "path": "", "attack": [], "name": None, "date": None, "entity": None,
+                 "ir": [("kw", ("null",))]})
