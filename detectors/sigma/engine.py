@@ -294,15 +294,7 @@ class SigmaEngine:
         hits = self.match_event(event)
         alerts = [to_alert(r, event) for r in hits]
         if self._by_ref and hits:
-            from .correlation import observe
-
-            if state is None:
-                raise ValueError("correlation rules need a state store")
-            for r in hits:
-                for corr in self._by_ref.get(r.id, ()):
-                    a = observe(corr, r.id, event, state)
-                    if a is not None:
-                        alerts.append(a)
+            alerts += self._correlate(hits, event, state)
         return alerts
 
     def match_into(self, event: dict, merged: dict[str, Alert], state: Any = None, origin: str | None = None) -> None:
@@ -311,17 +303,23 @@ class SigmaEngine:
         for r in hits:
             merge_hit(merged, r, event, origin)
         if self._by_ref and hits:
-            from .correlation import observe
+            for a in self._correlate(hits, event, state):
+                if origin is not None:
+                    a.origin = origin
+                merge_into(merged, a)
 
-            if state is None:
-                raise ValueError("correlation rules need a state store")
-            for r in hits:
-                for corr in self._by_ref.get(r.id, ()):
-                    a = observe(corr, r.id, event, state)
-                    if a is not None:
-                        if origin is not None:
-                            a.origin = origin
-                        merge_into(merged, a)
+    def _correlate(self, hits: list[CompiledRule], event: dict, state: Any) -> list[Alert]:
+        from .correlation import observe
+
+        if state is None:
+            raise ValueError("correlation rules need a state store")
+        out = []
+        for r in hits:
+            for corr in self._by_ref.get(r.id, ()):
+                a = observe(corr, r.id, event, state)
+                if a is not None:
+                    out.append(a)
+        return out
 
     def match_many(self, events: Iterable[dict], state: Any = None) -> list[Alert]:
         """One alert per (rule, entity, hour): repeats raise its count and last-seen time."""
