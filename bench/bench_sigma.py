@@ -64,7 +64,6 @@ def events_of(path: Path) -> list[dict]:
 
 def scan_loop(engine, path: Path) -> tuple[int, float, int]:
     """What ``detectors scan`` does per event (Sigma only), timed from the first byte read."""
-    from detectors.alerts import merge_into
     from detectors.parsers import NotEvent
     from detectors.pipeline import Detector
     from detectors.reader import read_input
@@ -77,8 +76,7 @@ def scan_loop(engine, path: Path) -> tuple[int, float, int]:
         if item is None or isinstance(item, NotEvent):
             continue
         n += 1
-        for alert in det.detect(item):
-            merge_into(merged, alert)
+        det.detect_into(item, merged, "cli")
     return n, time.perf_counter() - t0, len(merged)
 
 

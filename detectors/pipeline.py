@@ -21,17 +21,9 @@ class Detector:
         self.anomalies = build_detectors(anomaly_config)
         self.state = state if state is not None else MemoryStateStore()
 
-    def detect(self, ev: dict[str, Any]) -> list[Alert]:
-        """One event's alerts, unmerged: Sigma, then the statistical detectors."""
-        state = self.state
-        found = self.sigma.match(ev, state)
-        for d in self.anomalies:
-            found += d.observe(ev, state) or ()
-        return found
-
     def detect_into(self, ev: dict[str, Any], merged: dict[str, Alert], origin: str | None = None) -> None:
-        """``detect``, each alert merged into ``merged`` by fingerprint as it is found (same result, less work:
-        a repeated Sigma match builds no sample once its alert holds five)."""
+        """One event's alerts (Sigma, then the statistical detectors), each merged into ``merged`` by fingerprint
+        as it is found: a repeated Sigma match builds no sample once its alert holds five."""
         state = self.state
         self.sigma.match_into(ev, merged, state, origin)
         for d in self.anomalies:

@@ -325,8 +325,7 @@ class SigmaEngine:
         """One alert per (rule, entity, hour): repeats raise its count and last-seen time."""
         merged: dict[str, Alert] = {}
         for ev in events:
-            for alert in self.match(ev, state):
-                merge_into(merged, alert)
+            self.match_into(ev, merged, state)
         return list(merged.values())
 
 

@@ -34,8 +34,7 @@ class LiteralSet:
         self.ascii: list[tuple[str, int]] = []
         self.wide: tuple[tuple[str, int], ...] = ()
         self.auto: Any = None
-        self._hs: Any = None  # built on the first long value: most fields never hold one
-        self._hs_caseless: Any = None
+        self._hs: dict[bool, Any] = {}  # by caselessness, built on the first long value: most fields never hold one
         self.long = hyperscan is not None
         self.number_text: dict[str, list[int]] = {}
         self.numbers: dict[Any, list[int]] = {}
@@ -66,12 +65,9 @@ class LiteralSet:
             x = as_number(text)
             if x is not None and x in self.numbers:
                 seen.update(self.numbers[x])
-        if self.auto is not None:
-            if self.long and len(text) >= LONG and self._hyperscan(text, seen):
-                pass
-            else:
-                for _, k in self.auto.iter(text):
-                    seen.add(k)
+        if self.auto is not None and not (self.long and len(text) >= LONG and self._hyperscan(text, seen)):
+            for _, k in self.auto.iter(text):
+                seen.add(k)
         if self.wide and not text.isascii():
             for lit, k in self.wide:
                 if lit in text:
@@ -98,19 +94,14 @@ class LiteralSet:
 
     def _hyperscan(self, text: str | bytes, seen: set[int], caseless: bool = False) -> bool:
         try:
-            if caseless:
-                if self._hs_caseless is None:
-                    self._hs_caseless = self._database(True)
-                db = self._hs_caseless
-            else:
-                if self._hs is None:
-                    self._hs = self._database(False)
-                db = self._hs
+            db = self._hs.get(caseless)
+            if db is None:
+                db = self._hs[caseless] = self._database(caseless)
             data = text if text.__class__ is bytes else text.encode("utf-8", "surrogatepass")  # type: ignore[union-attr]
             db.scan(data, match_event_handler=_on_match, context=seen)
             return True
         except Exception as exc:  # a scratch busy in another thread, a compile refusal: the automaton answers
-            if self._hs is None and self._hs_caseless is None:
+            if not self._hs:
                 log.warning("hyperscan unavailable for %d literals (%s): long values use the automaton",
                             len(self.ascii), exc)
                 self.long = False

@@ -123,8 +123,8 @@ def value_test(value: tuple) -> Callable[[Any], bool]:
             return lambda v: v is not None and need in (t := as_text(v)) and rx.search(t) is not None
         return lambda v: v is not None and rx.search(as_text(v)) is not None
     if kind == "cidr":
-        net = ipaddress.ip_network(value[1])
-        return lambda v: _in_net(v, net)
+        nets = (ipaddress.ip_network(value[1]),)
+        return lambda v: in_networks(v, nets)
     if kind == "cmp":
         op, n = value[1], value[2]
         cmp = {"lt": lambda x: x < n, "lte": lambda x: x <= n, "gt": lambda x: x > n, "gte": lambda x: x >= n,
@@ -167,11 +167,13 @@ def as_number(v: Any) -> float | None:
         return None
 
 
-def _in_net(v: Any, net: Any) -> bool:
+def in_networks(v: Any, nets: tuple) -> bool:
+    """The value is an address inside one of ``nets`` (parsed once, however many networks)."""
     try:
-        return ipaddress.ip_address(as_text(v).strip()) in net
+        ip = ipaddress.ip_address(as_text(v).strip())
     except ValueError:
         return False
+    return any(ip in net for net in nets)
 
 
 def field_matcher(field: str, value: tuple) -> Matcher:
@@ -196,7 +198,6 @@ def field_matcher(field: str, value: tuple) -> Matcher:
             a, b = as_text(a).lower(), as_text(b).lower()
             return a.startswith(b) if sw else a.endswith(b) if ew else a == b
         return ref
-    test = value_test(value)
     if kind == "str" and not value[2]:  # case-insensitive: test the event's lowercased value, cached per event
         ltest = string_test(tuple(p.lower() if isinstance(p, str) else p for p in value[1]), True)
 
@@ -213,6 +214,12 @@ def field_matcher(field: str, value: tuple) -> Matcher:
                 return any(ltest(x) for x in low)
             return ltest(low)
         return match_lower
+    return field_test(field, value_test(value))
+
+
+def field_test(field: str, test: Callable[[Any], bool]) -> Matcher:
+    """``test`` on the field's value, or on any item of a list value; an absent field fails."""
+    get = getter(field)
 
     def match(e: dict) -> bool:
         v = get(e, field)
@@ -224,16 +231,18 @@ def field_matcher(field: str, value: tuple) -> Matcher:
     return match
 
 
-def lower_into(cache: dict, e: dict, field: str, get: Callable) -> Any:
-    """The field's value lowercased (a list for a list field, MISSING when absent), kept in the event's cache."""
-    v = get(e, field)
+def lowered(v: Any) -> Any:
+    """A field's value as the case-insensitive tests see it: lowercased text, a list of them, or MISSING."""
     if v is MISSING or v is None:
-        low = MISSING
-    elif isinstance(v, list):
-        low = [as_text(x).lower() for x in v if x is not None]
-    else:
-        low = as_text(v).lower()
-    cache[field] = low
+        return MISSING
+    if isinstance(v, list):
+        return [as_text(x).lower() for x in v if x is not None]
+    return as_text(v).lower()
+
+
+def lower_into(cache: dict, e: dict, field: str, get: Callable) -> Any:
+    """The field's value ``lowered``, kept in the event's cache."""
+    low = cache[field] = lowered(get(e, field))
     return low
 
 

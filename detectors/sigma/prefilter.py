@@ -14,7 +14,7 @@ import orjson
 
 from .literals import LiteralSet
 from .ir import MULTI
-from .matchers import MISSING, as_text, getter, haystack, is_web, lower_into
+from .matchers import MISSING, getter, haystack, is_web, lowered
 
 Anchors = frozenset  # of (field, lowercase literal)
 RARE = frozenset("`")  # one-character literals worth an anchor: PowerShell's escape, seldom in a benign command line
@@ -150,7 +150,7 @@ class RouteIndex:
             return
         self.always = [r for r in rules if r.anchors is None]
         self.by_literal: list[list] = []
-        keys: dict[tuple[str, str], int] = {}
+        keys: dict[tuple, int] = {}
         sets: dict[str | None, LiteralSet] = {}
         for r in rules:
             if r.anchors is None:
@@ -186,7 +186,7 @@ class RouteIndex:
                 if (v.__class__ is str and len(v) <= MEMO_CHARS) or v.__class__ is int:
                     hit = memo.get(v)
                     if hit is None:
-                        low, found = as_text(v).lower(), set()
+                        low, found = lowered(v), set()
                         scan(low, found)
                         if len(memo) >= MEMO_VALUES:
                             memo.clear()
@@ -195,10 +195,7 @@ class RouteIndex:
                     if hit[1]:
                         seen.update(hit[1])
                     continue
-                if v is MISSING:  # absent: the matchers will read it from the cache as absent too
-                    cache[field] = MISSING
-                    continue
-                low = lower_into(cache, event, field, get)
+                low = cache[field] = lowered(v)
             if low is MISSING:
                 continue
             if low.__class__ is str:
