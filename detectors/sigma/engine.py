@@ -287,7 +287,10 @@ class SigmaEngine:
         return hit
 
     def match_event(self, event: dict) -> list[CompiledRule]:
-        return [r for r in self.route(event.get("_logsource") or {}).candidates(event) if r.matches(event)]
+        hits = [r for r in self.route(event.get("_logsource") or {}).candidates(event) if r.matches(event)]
+        event.pop("_lc", None)  # the per-event caches die with the match: nothing is left for the collector
+        event.pop("_hay", None)
+        return hits
 
     def match(self, event: dict, state: Any = None) -> list[Alert]:
         """Alerts for the matching rules, plus correlation alerts (these need ``state``)."""

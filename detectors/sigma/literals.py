@@ -74,8 +74,9 @@ class LiteralSet:
                     seen.add(k)
 
     def scan_ascii(self, data: bytes, seen: set[int]) -> None:
-        """``scan`` of ASCII bytes not yet lowercased: Hyperscan matches them caselessly (on ASCII that is what
-        lowercasing both sides does), so a kilobytes-long text is neither lowercased nor decoded."""
+        """``scan`` of UTF-8 bytes not yet lowercased, for the ASCII literals: Hyperscan matches them caselessly
+        (what lowercasing does to ASCII), so a kilobytes-long text is neither lowercased nor decoded. The caller
+        makes sure no character in it lowercases to ASCII (``prefilter._ASCII_LOWERING``)."""
         if self.auto is None:
             return
         if self.long and len(data) >= LONG and self._hyperscan(data, seen, caseless=True):

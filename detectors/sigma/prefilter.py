@@ -14,11 +14,15 @@ import orjson
 
 from .literals import LiteralSet
 from .ir import MULTI
-from .matchers import MISSING, getter, haystack, is_web, lowered
+from .matchers import FIELD_FALLBACK, MISSING, getter, haystack, is_web, lowered
 
 Anchors = frozenset  # of (field, lowercase literal)
 RARE = frozenset("`")  # one-character literals worth an anchor: PowerShell's escape, seldom in a benign command line
 SIGMA = frozenset("Σσς")
+# The only characters whose lowercase holds an ASCII letter: İ (U+0130, to "i̇") and the Kelvin sign (U+212A, to
+# "k"). Without them, matching ASCII literals caselessly on the UTF-8 bytes (multibyte sequences hold no ASCII
+# byte) finds exactly what lowercasing the text would: Product "Microsoft® Windows®" needs no joined text.
+_ASCII_LOWERING = ("\u0130".encode(), "\u212a".encode())
 NUMBER = "#number"  # (NUMBER, n) in place of a literal: the field's value must equal n as the matchers compare it
 
 
@@ -129,8 +133,10 @@ def anchors(node: tuple) -> Anchors | None:
     return None  # not, null/exists, cidr, comparisons: no literal guarantee
 
 
-MEMO_VALUES = 4096  # per field of a route; then the memo starts again (the hot values return at once)
-MEMO_CHARS = 256  # longer values (command lines, scripts) rarely repeat exactly: not kept
+MEMO_VALUES = 4096  # short values per field of a route; then the memo starts again (the hot values return at once)
+MEMO_CHARS = 256
+LONG_MEMO_VALUES = 64  # values up to LONG_MEMO_CHARS (call traces, command lines): few per field, they repeat too
+LONG_MEMO_CHARS = 2048  # (Sysmon's CallTrace: 391 distinct among 18,219 OTRF events, 96% found in 64 entries)
 
 
 class RouteIndex:
@@ -138,15 +144,16 @@ class RouteIndex:
 
     A field is read exactly as the matchers read it (``matchers.getter``: the ECS name stands in for a missing
     Sigma name, web fields add their decoded copy) and lowercased once into the event's cache, which the
-    matchers then reuse. Telemetry repeats its values (the same images, parents, users, integrity levels, event
-    ids over and over): each field remembers, for its recent short values, the lowercased text and the literals
-    found, so a repeated value costs one dict lookup instead of a lowercasing and a scan.
+    matchers then reuse. Only the fields whose keys the event holds are visited. Telemetry repeats its values
+    (the same images, parents, users, call traces, event ids over and over): each field remembers, for its
+    recent values, the lowercased text and the literals found, so a repeated value costs one dict lookup
+    instead of a lowercasing and a scan.
     """
 
     def __init__(self, rules: list, prefilter: bool = True) -> None:
         if not prefilter:  # the reference evaluation tries every rule of the route
             rules = [r for r in rules if r.anchors is None] + [r for r in rules if r.anchors is not None]
-            self.always, self.by_literal, self.fields, self.keywords, self.empty = rules, [], [], None, True
+            self.always, self.by_literal, self.keys, self.keywords, self.empty = rules, [], frozenset(), None, True
             return
         self.always = [r for r in rules if r.anchors is None]
         self.by_literal: list[list] = []
@@ -166,8 +173,15 @@ class RouteIndex:
             ls.finish()
         self.keywords = sets.pop(None, None)
         self.keywords_json = _json_literals(self.keywords)
-        self.fields = [(f, getter(f), ls.scan, {}) for f, ls in sets.items()]
-        self.empty = not self.fields and self.keywords is None
+        # by the event keys a field reads (its own name, and the ECS name standing in for it): a field none of
+        # whose keys the event holds is MISSING (a Security event holds about 15 of its route's 47 fields)
+        self.by_key: dict[str, list] = {}
+        for f, ls in sets.items():
+            entry = (f, getter(f), ls.scan, {}, {})
+            for key in dict.fromkeys((f, FIELD_FALLBACK.get(f, f))):
+                self.by_key.setdefault(key, []).append(entry)
+        self.keys = frozenset(self.by_key)
+        self.empty = not sets and self.keywords is None
 
     def candidates(self, event: dict) -> list:
         """A superset of the rules that can match: those one of whose literals occurs in its field."""
@@ -179,30 +193,36 @@ class RouteIndex:
         cache = event.get("_lc")
         if cache is None:
             cache = event["_lc"] = {}
-        for field, get, scan, memo in self.fields:
-            low = cache.get(field)
-            if low is None:
-                v = get(event, field)
-                if (v.__class__ is str and len(v) <= MEMO_CHARS) or v.__class__ is int:
-                    hit = memo.get(v)
-                    if hit is None:
-                        low, found = lowered(v), set()
-                        scan(low, found)
-                        if len(memo) >= MEMO_VALUES:
-                            memo.clear()
-                        hit = memo[v] = (low, tuple(found))
-                    cache[field] = hit[0]
-                    if hit[1]:
-                        seen.update(hit[1])
+        by_key = self.by_key
+        for key in self.keys.intersection(event):
+            for field, get, scan, memo, long_memo in by_key[key]:
+                if key != field and field in event:  # the ECS stand-in of a field the event holds itself
                     continue
+                v = get(event, field)
+                cls = v.__class__
+                if cls is str or cls is int:
+                    size = len(v) if cls is str else 0
+                    m = memo if size <= MEMO_CHARS else long_memo if size <= LONG_MEMO_CHARS else None
+                    if m is not None:
+                        hit = m.get(v)
+                        if hit is None:
+                            low, found = lowered(v), set()
+                            scan(low, found)
+                            if len(m) >= (MEMO_VALUES if m is memo else LONG_MEMO_VALUES):
+                                m.clear()
+                            hit = m[v] = (low, tuple(found))
+                        cache[field] = hit[0]
+                        if hit[1]:
+                            seen.update(hit[1])
+                        continue
                 low = cache[field] = lowered(v)
-            if low is MISSING:
-                continue
-            if low.__class__ is str:
-                scan(low, seen)
-            else:
-                for item in low:
-                    scan(item, seen)
+                if low is MISSING:
+                    continue
+                if low.__class__ is str:
+                    scan(low, seen)
+                else:
+                    for item in low:
+                        scan(item, seen)
         if not seen:
             return self.always
         out = list(self.always)
@@ -214,20 +234,23 @@ class RouteIndex:
         return list(dict.fromkeys(out))
 
     def _keywords(self, event: dict, seen: set[int]) -> None:
-        """Keyword literals may sit in any value. Joining the values in Python cost 8 µs a Windows event; orjson
-        serialises the event in C, and a value holding a literal makes its JSON text hold the literal's JSON form
-        (string escaping maps each character alone). Web events add decoded copies: they take the joined text."""
+        """Keyword literals may sit in any value. Joining the values in Python cost 8 µs a Windows event, and
+        remembering each value's hits (as fields do) 7 µs; orjson serialises the event in C, and a value holding
+        a literal makes its JSON text hold the literal's JSON form (string escaping maps each character alone).
+        Web events add decoded copies: they take the joined text."""
         if self.keywords_json is not None and not is_web(event):
-            doc = dict(event)
-            doc.pop("_raw", None)  # the record as read: half the text, and no value of its own
+            raw = event.pop("_raw", MISSING)  # the record as read: half the text, and no value of its own
             try:
-                data = orjson.dumps(doc)
+                data = orjson.dumps(event)
             except TypeError:  # a value orjson cannot write: the joined text answers
-                pass
-            else:
-                if data.isascii():  # (lowercasing other text could differ: "\\n" before a Σ makes it final)
-                    self.keywords_json.scan_ascii(data, seen)
-                    return
+                data = None
+            finally:
+                if raw is not MISSING:
+                    event["_raw"] = raw
+            if data is not None and (data.isascii() or (not self.keywords.wide and
+                                                         not any(c in data for c in _ASCII_LOWERING))):
+                self.keywords_json.scan_ascii(data, seen)
+                return
         self.keywords.scan(haystack(event), seen)
 
 
