@@ -96,8 +96,20 @@ def cost(node: tuple) -> float:
     return 5.0
 
 
+def rarity(node: tuple) -> int:
+    """How unlikely a substring test is to hold: its shortest literal's length (``contains|all`` lists put
+    '-nop' before '[Convert]::FromBase64String'; an absent literal costs one scan, whichever it is)."""
+    if node[0] != "any" or node[1] != "lower":
+        return 0
+    lits = [classify(v[1]) for v in node[3]]
+    return min(len(lit) for kind, lit in lits) if all(kind == "contains" for kind, _ in lits) else 0
+
+
 def order(node: tuple) -> tuple:
-    if node[0] in ("and", "or"):
+    """Cheap tests first; among equally cheap tests of an ``and``, the one likeliest to fail."""
+    if node[0] == "and":
+        return ("and", sorted((order(c) for c in node[1]), key=lambda c: (cost(c), -rarity(c))))
+    if node[0] == "or":
         return (node[0], sorted((order(c) for c in node[1]), key=cost))
     if node[0] == "not":
         return ("not", order(node[1]))

@@ -13,7 +13,7 @@ from ..alerts import (LEVEL_TO_SEVERITY, MAX_SAMPLES, Alert, fingerprint, merge_
                       with_values)
 from .ir import Unsupported, from_pysigma
 from .compiler import check, compile_fast
-from .matchers import Matcher, compile_condition
+from .matchers import WEB_CATEGORIES, Matcher, compile_condition
 from .prefilter import RouteIndex, anchors
 
 log = logging.getLogger(__name__)
@@ -215,6 +215,7 @@ class SigmaEngine:
             for rid in c.refs:
                 self._by_ref.setdefault(rid, []).append(c)
         self._routes: dict[tuple, RouteIndex] = {}
+        self._quick: dict[tuple, RouteIndex] = {}  # by the logsource's own values, when they are hashable
         self.plain = False  # True for the reference evaluation (see ``reference``)
 
     @classmethod
@@ -275,6 +276,13 @@ class SigmaEngine:
     def route(self, logsource: dict) -> RouteIndex:
         """Rules whose logsource fits the event's (every field the rule names must be the event's), indexed."""
         cat = logsource.get("category")
+        quick = (logsource.get("product"), cat, logsource.get("service"))
+        try:
+            return self._quick[quick]
+        except KeyError:
+            pass
+        except TypeError:  # a list of categories: not hashable as it is
+            quick = None
         cats = tuple(cat) if isinstance(cat, list) else (cat,)
         key = (logsource.get("product"), cats, logsource.get("service"))
         hit = self._routes.get(key)
@@ -282,8 +290,10 @@ class SigmaEngine:
             p, _, s = key
             hit = RouteIndex([r for r in self.rules if (r.product is None or r.product == p) and
                               (r.category is None or r.category in cats) and (r.service is None or r.service == s)],
-                             prefilter=not self.plain)
+                             prefilter=not self.plain, web=any(c in WEB_CATEGORIES for c in cats))
             self._routes[key] = hit
+        if quick is not None:
+            self._quick[quick] = hit
         return hit
 
     def match_event(self, event: dict) -> list[CompiledRule]:

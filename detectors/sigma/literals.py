@@ -76,7 +76,7 @@ class LiteralSet:
     def scan_ascii(self, data: bytes, seen: set[int]) -> None:
         """``scan`` of UTF-8 bytes not yet lowercased, for the ASCII literals: Hyperscan matches them caselessly
         (what lowercasing does to ASCII), so a kilobytes-long text is neither lowercased nor decoded. The caller
-        makes sure no character in it lowercases to ASCII (``prefilter._ASCII_LOWERING``)."""
+        makes sure no character in it lowercases to ASCII (``prefilter._no_ascii_lowering``)."""
         if self.auto is None:
             return
         if self.long and len(data) >= LONG and self._hyperscan(data, seen, caseless=True):
