@@ -8,6 +8,7 @@ Event XML (``windows_xml``) and EVTX-JSON exports normalise alike. The channel t
 from __future__ import annotations
 
 from functools import lru_cache
+from itertools import repeat
 from typing import Any
 
 from .common import Event, iso_to_epoch
@@ -214,24 +215,48 @@ def _classic_ps(ev: Event, items: list) -> None:
 def from_evtx(doc: dict[str, Any]) -> Event:
     root = doc["Event"]
     system = root.get("System") or {}
-    ev: Event = {}
-    event_data(root.get("EventData") if root.get("EventData") is not None else root.get("UserData"), ev)
-    event_id = _int(system.get("EventID"))
-    channel = _text(system.get("Channel"))
-    ev.update({"EventID": event_id, "Channel": channel, "Computer": _text(system.get("Computer")),
+    data = root.get("EventData")
+    if data is None:
+        data = root.get("UserData")
+    if data.__class__ is dict and _plain(data):
+        ev: Event = data  # the evtx crate's usual name -> value map: the decoded document's own dict is ours
+    else:
+        ev = {}
+        event_data(data, ev)
+    eid = system.get("EventID")
+    event_id = eid if eid.__class__ is int else _int(eid)
+    channel = _scalar(system.get("Channel"))
+    ev.update({"EventID": event_id, "Channel": channel, "Computer": _scalar(system.get("Computer")),
                "Provider_Name": _attr(system.get("Provider"), "Name"), "Level": _int(system.get("Level")),
                "EventRecordID": _int(system.get("EventRecordID"))})
     for key in ("Task", "Opcode", "Keywords", "Version"):
-        if system.get(key) is not None and key not in ev:
-            ev[key] = _text(system.get(key))
-    qualifiers = _attr(system.get("EventID"), "Qualifiers")
-    if qualifiers is not None:
-        ev["Qualifiers"] = qualifiers
+        v = system.get(key)
+        if v is not None and key not in ev:
+            ev[key] = _scalar(v)
+    if eid.__class__ is dict:
+        qualifiers = _attr(eid, "Qualifiers")
+        if qualifiers is not None:
+            ev["Qualifiers"] = qualifiers
     created = _attr(system.get("TimeCreated"), "SystemTime")
     ev["_ts"] = iso_to_epoch(created)
     ev["host.name"] = ev["Computer"]
     ev["event.code"] = event_id
     return _finish(ev, channel, event_id)
+
+
+_NESTED = frozenset({dict, list})
+_AT = repeat("@")
+
+
+def _plain(data: dict) -> bool:
+    """Whether EventData is the evtx crate's usual map (names to plain values: nothing to unwrap). Checked with
+    ``map`` and ``any``, which iterate in C: the per-name loop of ``event_data`` cost 2 µs an event."""
+    return (_SPECIAL.isdisjoint(data) and not any(map(_NESTED.__contains__, map(type, data.values())))
+            and not any(map(str.startswith, data, _AT)))
+
+
+def _scalar(v: Any) -> Any:
+    return v if v.__class__ is str or v.__class__ is int or v is None else _text(v)
 
 
 def from_winlogbeat(doc: dict[str, Any]) -> Event:
