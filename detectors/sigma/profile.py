@@ -9,6 +9,8 @@ import time
 from dataclasses import dataclass
 from typing import Any, TextIO
 
+from .engine import drop_caches
+
 
 @dataclass
 class RuleCost:
@@ -47,6 +49,7 @@ class RuleProfile:
                 if hit:
                     c.matches += 1
                     out.append(r)
+            drop_caches(event)
             return out
 
         engine.match_event = match_event

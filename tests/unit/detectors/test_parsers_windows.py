@@ -121,6 +121,22 @@ def test_bad_xml_gives_none(bad):
     assert windows_xml.parse(bad) is None
 
 
+@pytest.mark.parametrize("data", [
+    {"CommandLine": "x.exe", "ProcessId": 4, "Hashes": None, "Ratio": 0.5},  # the usual map: taken as it is
+    {"CommandLine": "x.exe", "@Name": "n"},
+    {"CommandLine": "x.exe", "#attributes": {"Name": "n"}},
+    {"CommandLine": "x.exe", "Data": [{"#attributes": {"Name": "Extra"}, "#text": "v"}]},
+    {"CommandLine": {"#text": "x.exe"}, "Items": ["a", "b"]},
+    {"Wrapper": {"Inner": "v", "@xmlns": "ns"}},
+])
+def test_plain_event_data_fast_path_gives_what_the_general_path_gives(data, monkeypatch):
+    import copy
+
+    fast = windows.from_evtx(copy.deepcopy(doc("Microsoft-Windows-Sysmon/Operational", 1, data)))
+    monkeypatch.setattr(windows, "_plain", lambda d: False)
+    assert fast == windows.from_evtx(copy.deepcopy(doc("Microsoft-Windows-Sysmon/Operational", 1, data)))
+
+
 def test_bad_evtx_documents_do_not_raise():
     assert windows.from_evtx({"Event": {"System": {"EventID": {"#text": "x"}}}})["EventID"] == "x"
 

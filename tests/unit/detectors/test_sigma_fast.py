@@ -195,6 +195,15 @@ EDGE_CASES = [
     ("empty and", ("and", []), {"a": 1}, None),
     ("empty field name", ("kw", s("mimikatz")), {"": "x", "a": "MIMIKATZ"}, "webserver"),
     ("lone surrogate in a keyword", ("kw", s("mi\ud800")), {"a": "mi\ud800"}, "windows"),
+    # non-ASCII keyword text is searched on its bytes, except where a character lowercases to ASCII
+    ("keyword through the Kelvin sign", ("kw", s("sekurlsa::")), {"a": "Microsoft® se\u212aurlsa::"}, "windows"),
+    ("keyword through a dotted capital I", ("kw", s("lsadump::i")), {"a": "LSADUMP::\u0130X ®"}, "windows"),
+    ("keyword in non-ASCII text", ("kw", s("sekurlsa::")), {"a": "Microsoft® Windows®", "b": "SEKURLSA::x"}, "windows"),
+    # the prefilter visits the event's own keys: the ECS name stands in for a missing Sigma name, not a present one
+    ("ECS stand-in of a missing field", f("Image", s(MULTI, "\\calc.exe")), {"process.executable": "C:\\CALC.EXE"},
+     None),
+    ("Sigma name beside its ECS name", f("Image", s(MULTI, "\\calc.exe")),
+     {"Image": "C:\\calc.exe", "process.executable": "C:\\other.exe"}, None),
 ]
 
 
@@ -215,3 +224,30 @@ def test_a_keyword_type_the_engine_cannot_evaluate_is_refused_at_load():
         from_ir({"id": "r", "title": "r", "level": "high", "tags": [], "product": None, "category": None,
                  "service": None, "path": "", "attack": [], "name": None, "date": None, "entity": None,
                  "ir": [("kw", ("null",))]})
+
+
+def test_long_repeated_values_and_stand_ins_match_like_the_reference():
+    """Long values (call traces, command lines) are remembered per field; ECS names stand in for missing Sigma
+    names only. Event by event, the fast engine must give the reference's rules, repeats and changes alike."""
+    trees = [("and", [f("CallTrace", s(MULTI, "unknown(", MULTI)), f("TargetImage", s(MULTI, "\\lsass.exe"))]),
+             f("Image", s(MULTI, "\\rundll32.exe")), f("CommandLine", s(MULTI, "comsvcs", MULTI))]
+    rules = [from_ir({"id": f"r{i}", "title": "r", "level": "high", "tags": [], "product": "windows", "category": None,
+                      "service": None, "path": "", "attack": [], "name": None, "date": None, "entity": None,
+                      "ir": [t]}) for i, t in enumerate(trees)]
+    fast = SigmaEngine(rules)
+    ref = fast.reference()
+    rng = random.Random(5)
+    traces = ["C:\\Windows\\SYSTEM32\\ntdll.dll+9f934|" * rng.randint(5, 60) + rng.choice(["", "UNKNOWN(00007FF)"])
+              for _ in range(12)]
+    for i in range(600):
+        ev = {"_logsource": {"product": "windows"}, "CallTrace": rng.choice(traces),
+              "TargetImage": rng.choice(["C:\\Windows\\System32\\LSASS.EXE", "C:\\x.exe"])}
+        image = rng.choice(["C:\\Windows\\System32\\rundll32.exe", "C:\\a.exe", None])
+        ev["Image" if rng.random() < 0.5 else "process.executable"] = image
+        if rng.random() < 0.3:
+            ev["process.executable"] = "C:\\Windows\\rundll32.exe"
+        ev["CommandLine"] = "rundll32 C:\\windows\\System32\\COMSVCS.dll, MiniDump " * rng.randint(1, 40)
+        want = {r.id for r in ref.match_event(dict(ev))}
+        got = fast.match_event(ev)
+        assert {r.id for r in got} == want, i
+        assert "_lc" not in ev and "_hay" not in ev  # the per-event caches go with the match
