@@ -49,6 +49,11 @@ class LiteralSet:
         else:
             self.wide += ((lit, k),)
 
+    def add_guard(self, lit: str, k: int) -> None:
+        """A literal looked for by the automaton and Hyperscan whatever its characters (as UTF-8 bytes there): the
+        keyword JSON text's guard against characters that lowercase to ASCII."""
+        self.ascii.append((lit, k))
+
     def finish(self) -> "LiteralSet":
         if self.ascii:
             self.auto = ahocorasick.Automaton()
@@ -75,8 +80,8 @@ class LiteralSet:
 
     def scan_ascii(self, data: bytes, seen: set[int]) -> None:
         """``scan`` of UTF-8 bytes not yet lowercased, for the ASCII literals: Hyperscan matches them caselessly
-        (what lowercasing does to ASCII), so a kilobytes-long text is neither lowercased nor decoded. The caller
-        makes sure no character in it lowercases to ASCII (``prefilter._no_ascii_lowering``)."""
+        (what lowercasing does to ASCII), so a kilobytes-long text is neither lowercased nor decoded. Exact only
+        where no character lowercases to ASCII: the caller adds a guard for those (``prefilter._json_literals``)."""
         if self.auto is None:
             return
         if len(data) >= LONG:

@@ -198,6 +198,8 @@ EDGE_CASES = [
     # non-ASCII keyword text is searched on its bytes, except where a character lowercases to ASCII
     ("keyword through the Kelvin sign", ("kw", s("sekurlsa::")), {"a": "Microsoft® se\u212aurlsa::"}, "windows"),
     ("keyword through a dotted capital I", ("kw", s("lsadump::i")), {"a": "LSADUMP::\u0130X ®"}, "windows"),
+    ("long keyword text through the Kelvin sign", ("kw", s("sekurlsa::")), {"a": "® " * 200, "b": "se\u212aurlsa::"},
+     "windows"),  # past literals.LONG: Hyperscan's path
     ("keyword in non-ASCII text", ("kw", s("sekurlsa::")), {"a": "Microsoft® Windows®", "b": "SEKURLSA::x"}, "windows"),
     # the prefilter visits the event's own keys: the ECS name stands in for a missing Sigma name, not a present one
     ("ECS stand-in of a missing field", f("Image", s(MULTI, "\\calc.exe")), {"process.executable": "C:\\CALC.EXE"},
