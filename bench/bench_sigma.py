@@ -6,13 +6,15 @@ Corpora (both from ../shared/data; skipped when absent):
 - ``otrf``: the OTRF atomic recordings' Windows events (mostly background that meets no rule), to BENCH_EVENTS.
 Each line is JSON, so ``orjson.loads`` of every line is the ceiling.
 
-Figures: rule loading (YAML, artifact) apart; ``parse_eps`` (read and normalise only); ``scan_cold_eps`` (the
+Figures: rule loading (YAML, artifact) apart; ``parse_eps`` (read and normalise only, every event kept in a list)
+and ``parse_stream_eps`` (the same, one event at a time, as the scan reads); ``scan_cold_eps`` (the
 ``detectors scan`` CLI in a fresh process: read, parse, match, alerts; rules compile on first use);
 ``scan_warm_eps`` (the same loop, warm, in one process); ``match_eps`` (matching alone over parsed events, warm);
-the two warm figures are the best of BENCH_REPEATS passes (3), each pass listed in ``*_runs``. The reference
+the two warm figures are the best of BENCH_REPEATS passes (3), the cold one of BENCH_COLD_REPEATS processes (2),
+each run listed in ``*_runs``. The reference
 evaluation's ``reference_match_eps`` on a sample is the in-run baseline. Then the peak RSS of a scan with every
 SigmaHQ rule and the 20 costliest rules (``detectors scan --profile-rules``). BENCH_BASELINE_TREE=path also times
-another checkout's scan CLI on the same corpus file (a before/after from one run).
+another checkout's scan CLI, warm loop and matching alone on the same corpus file (a before/after from one run).
 """
 from __future__ import annotations
 
@@ -29,7 +31,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 DATA = Path(os.environ.get("CYBERINCIDENT_SHARED_DATA", ROOT.parent / "shared" / "data"))
-REPEATS = int(os.environ.get("BENCH_REPEATS", "3"))  # warm figures: the best of this many passes (timings swing ±30%)
+REPEATS = int(os.environ.get("BENCH_REPEATS", "3"))
+COLD_REPEATS = int(os.environ.get("BENCH_COLD_REPEATS", "2"))  # fresh CLI processes per tree  # warm figures: the best of this many passes (timings swing ±30%)
 CORE = str(sorted(os.sched_getaffinity(0))[0]) if hasattr(os, "sched_getaffinity") else "0"
 
 
@@ -64,6 +67,19 @@ def events_of(path: Path) -> list[dict]:
     return [e for _, e in read_input(path) if e is not None and not isinstance(e, NotEvent)]
 
 
+def parse_stream(path: Path) -> int:
+    """Read and normalise as the scan does, one event at a time (``parse_eps`` keeps every event in a list, which
+    the garbage collector then walks)."""
+    from detectors.parsers import NotEvent
+    from detectors.reader import read_input
+
+    n, t0 = 0, time.perf_counter()
+    for _, e in read_input(path):
+        if e is not None and not isinstance(e, NotEvent):
+            n += 1
+    return rate(n, time.perf_counter() - t0)
+
+
 def scan_loop(engine, path: Path) -> tuple[int, float, int]:
     """What ``detectors scan`` does per event (Sigma only), timed from the first byte read."""
     from detectors.parsers import NotEvent
@@ -95,6 +111,54 @@ def cli(tree: Path, artifact: Path, path: Path, *extra: str) -> dict:
             "wall_s": round(wall, 2), "stderr": proc.stderr, "rc": proc.returncode}
 
 
+# The warm loop and matching alone, run inside another checkout (BENCH_BASELINE_TREE): only the engine API both
+# trees share (SigmaEngine.from_artifact, read_input, Detector.detect_into, match_event), so the figures compare.
+_WARM = r"""
+import gc, json, os, sys, time
+sys.path.insert(0, os.getcwd())
+from detectors.parsers import NotEvent
+from detectors.pipeline import Detector
+from detectors.reader import read_input
+from detectors.sigma import SigmaEngine
+from pathlib import Path
+artifact, path, repeats = sys.argv[1], Path(sys.argv[2]), int(sys.argv[3])
+engine = SigmaEngine.from_artifact(artifact)
+gc.freeze()
+def loop():
+    det = Detector(sigma=engine)
+    det.anomalies = []
+    merged, n, t0 = {}, 0, time.perf_counter()
+    for _, item in read_input(path):
+        if item is None or isinstance(item, NotEvent):
+            continue
+        n += 1
+        det.detect_into(item, merged, "cli")
+    return n / (time.perf_counter() - t0)
+loop()
+warm = [loop() for _ in range(repeats)]
+events = [e for _, e in read_input(path) if e is not None and not isinstance(e, NotEvent)]
+match = []
+for _ in range(repeats):
+    copies = [dict(e) for e in events]
+    t0 = time.perf_counter()
+    for e in copies:
+        engine.match_event(e)
+    match.append(len(copies) / (time.perf_counter() - t0))
+    del copies
+print(json.dumps({"scan_warm_eps": int(max(warm)), "match_eps": int(max(match))}))
+"""
+
+
+def baseline_warm(tree: Path, artifact: Path, path: Path) -> dict:
+    cmd = (["taskset", "-c", CORE] if _has_taskset() else []) + [sys.executable, "-c", _WARM, str(artifact), str(path),
+                                                                str(REPEATS)]
+    proc = subprocess.run(cmd, cwd=tree, capture_output=True, text=True, env={**os.environ, "PYTHONHASHSEED": "1"})
+    try:
+        return json.loads(proc.stdout.strip().splitlines()[-1])
+    except (IndexError, ValueError):
+        return {"error": proc.stderr[-500:]}
+
+
 def _has_taskset() -> bool:
     from shutil import which
 
@@ -124,8 +188,16 @@ def bench_corpus(name: str, path: Path, engine, artifact: Path, all_rules: Path)
     t0 = time.perf_counter()
     events = events_of(path)
     out["parse_eps"] = rate(len(events), time.perf_counter() - t0)
-    cold = cli(ROOT, artifact, path)
+    out["parse_stream_eps"] = max(parse_stream(path) for _ in range(REPEATS))
+    baseline = os.environ.get("BENCH_BASELINE_TREE")
+    colds, befores = [], []
+    for _ in range(COLD_REPEATS):  # fresh processes, this tree and the baseline's taking turns
+        colds.append(cli(ROOT, artifact, path))
+        if baseline:
+            befores.append(cli(Path(baseline), artifact, path))
+    cold = max(colds, key=lambda c: c["eps"] or 0)
     out["scan_cold_eps"], out["alerts"] = cold["eps"], cold["alerts"]
+    out["scan_cold_eps_runs"] = [c["eps"] for c in colds]
     fresh = SigmaEngine.from_artifact(artifact)
     gc.freeze()
     scan_loop(fresh, path)  # first pass: routes built, rules compiled
@@ -153,14 +225,21 @@ def bench_corpus(name: str, path: Path, engine, artifact: Path, all_rules: Path)
         ref.match_event(e)
     out["reference_match_eps"] = rate(len(sample), time.perf_counter() - t0)
     out["match_vs_reference"] = round(out["match_eps"] / max(out["reference_match_eps"], 1), 1)
-    for k in ("parse_eps", "scan_cold_eps", "scan_warm_eps", "match_eps"):
+    for k in ("parse_eps", "parse_stream_eps", "scan_cold_eps", "scan_warm_eps", "match_eps"):
         if out.get(k):
             out[k.removesuffix("_eps") + "_vs_ceiling"] = round(out[k] / out["orjson_ceiling_eps"], 3)
-    baseline = os.environ.get("BENCH_BASELINE_TREE")
     if baseline:
-        before = cli(Path(baseline), artifact, path)
+        before = max(befores, key=lambda c: c["eps"] or 0)
         out["baseline_tree"], out["baseline_scan_cold_eps"] = baseline, before["eps"]
-        out["scan_cold_vs_baseline"] = round((cold["eps"] or 0) / max(before["eps"] or 1, 1), 1)
+        out["baseline_scan_cold_eps_runs"] = [c["eps"] for c in befores]
+        out["scan_cold_vs_baseline"] = round((cold["eps"] or 0) / max(before["eps"] or 1, 1), 2)
+        warm_before = baseline_warm(Path(baseline), artifact, path)
+        for k in ("scan_warm_eps", "match_eps"):
+            if k in warm_before:
+                out[f"baseline_{k}"] = warm_before[k]
+                out[k.removesuffix("_eps") + "_vs_baseline"] = round(out[k] / max(warm_before[k], 1), 2)
+        if "error" in warm_before:
+            out["baseline_warm_error"] = warm_before["error"]
     prof = cli(ROOT, artifact, path, "--profile-rules", "20")
     out["top_rules"] = top_rules(prof["stderr"])
     if name == "attack":
