@@ -8,6 +8,7 @@ every literal of every rule in a single pass over the field's value.
 from __future__ import annotations
 
 import re
+from itertools import repeat
 from typing import Any
 
 import orjson
@@ -132,6 +133,8 @@ def anchors(node: tuple) -> Anchors | None:
 MEMO_VALUES = 4096  # short values per field of a route; then the memo starts again (the hot values return at once)
 MEMO_CHARS = 256
 SMALL_ROUTE = 12  # keys
+SIG_VALUES = 4096  # route signatures remembered (then the memo starts again)
+SIG_TRIAL = 2048  # new signatures after which a route whose signatures seldom repeat stops remembering them
 LONG_MEMO_VALUES = 64  # values up to LONG_MEMO_CHARS (call traces, command lines): few per field, they repeat too
 LONG_MEMO_CHARS = 2048  # (Sysmon's CallTrace: 391 distinct among 18,219 OTRF events, 96% found in 64 entries)
 
@@ -152,6 +155,7 @@ class RouteIndex:
         if not prefilter:  # the reference evaluation tries every rule of the route
             rules = [r for r in rules if r.anchors is None] + [r for r in rules if r.anchors is not None]
             self.always, self.by_literal, self.keys, self.keywords, self.empty = rules, [], frozenset(), None, True
+            self.sig_keys = None
             return
         self.always = [r for r in rules if r.anchors is None]
         self.by_literal: list[list] = []
@@ -185,6 +189,10 @@ class RouteIndex:
         # few keys: asking the event for each is cheaper than intersecting with its 30-odd keys
         self.key_list = list(self.by_key) if len(self.by_key) <= SMALL_ROUTE else None
         self.empty = not sets and self.keywords is None
+        # the values of all the route's keys together, when the route has few (web routes decode: not these)
+        self.sig_keys = tuple(self.by_key) if self.key_list is not None and not web else None
+        self.sig_memo: dict[tuple, tuple] = {}
+        self.sig_hits = self.sig_lookups = 0
 
     def candidates(self, event: dict) -> list:
         """A superset of the rules that can match: those one of whose literals occurs in its field."""
@@ -196,6 +204,38 @@ class RouteIndex:
         cache = event.get("_lc")
         if cache is None:
             cache = event["_lc"] = {}
+        sig_keys = self.sig_keys
+        if sig_keys is None or cache:
+            self._fields(event, cache, seen)
+        else:  # the route's values, taken together, repeat too (a Sysmon access: call trace, images, event id)
+            values = tuple(map(event.get, sig_keys, repeat(MISSING)))
+            sig = (values, tuple(map(type, values)))  # 1, 1.0 and True are equal keys but lower differently
+            try:
+                hit = self.sig_memo.get(sig)
+            except TypeError:  # a list value: not hashable
+                hit, sig = None, None
+            if hit is not None:
+                self.sig_hits += 1
+                cache.update(hit[0])
+                seen.update(hit[1])
+            else:
+                found: set[int] = set()
+                self._fields(event, cache, found)
+                seen |= found
+                if sig is not None:
+                    self._remember(sig, dict(cache), tuple(found))
+        if not seen:
+            return self.always
+        out = list(self.always)
+        by_literal = self.by_literal
+        if len(seen) == 1:
+            return out + by_literal[seen.pop()]
+        for k in seen:
+            out += by_literal[k]
+        return list(dict.fromkeys(out))
+
+    def _fields(self, event: dict, cache: dict, seen: set[int]) -> None:
+        """Each route field the event holds: its lowercased value into ``cache``, its literals into ``seen``."""
         by_key = self.by_key
         key_list = self.key_list
         for key in (self.keys.intersection(event) if key_list is None else [k for k in key_list if k in event]):
@@ -227,15 +267,17 @@ class RouteIndex:
                 else:
                     for item in low:
                         scan(item, seen)
-        if not seen:
-            return self.always
-        out = list(self.always)
-        by_literal = self.by_literal
-        if len(seen) == 1:
-            return out + by_literal[seen.pop()]
-        for k in seen:
-            out += by_literal[k]
-        return list(dict.fromkeys(out))
+
+    def _remember(self, sig: tuple, lowered_fields: dict, found: tuple) -> None:
+        """Keep a route signature's answer; after SIG_TRIAL new signatures, stop asking if fewer than a quarter as
+        many lookups found one (a route whose values, taken together, do not repeat)."""
+        self.sig_lookups += 1
+        if self.sig_lookups == SIG_TRIAL and self.sig_hits * 4 < SIG_TRIAL:
+            self.sig_keys, self.sig_memo = None, {}
+            return
+        if len(self.sig_memo) >= SIG_VALUES:
+            self.sig_memo.clear()
+        self.sig_memo[sig] = (lowered_fields, found)
 
     def _keywords(self, event: dict, seen: set[int]) -> None:
         """Keyword literals may sit in any value. Joining the values in Python cost 8 µs a Windows event, and

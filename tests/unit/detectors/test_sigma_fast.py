@@ -253,3 +253,20 @@ def test_long_repeated_values_and_stand_ins_match_like_the_reference():
         got = fast.match_event(ev)
         assert {r.id for r in got} == want, i
         assert "_lc" not in ev and "_hay" not in ev  # the per-event caches go with the match
+
+
+def test_route_signatures_tell_numbers_bools_and_absent_keys_apart():
+    """The prefilter remembers a route's values taken together: 1, 1.0 and True are equal as dict keys but
+    lower to different text, and an absent Sigma name lets its ECS name stand in where a null does not."""
+    trees = [f("EventID", s("1")), f("EventID", s("true")), f("Image", s(MULTI, "\\x.exe"))]
+    rules = [from_ir({"id": f"r{i}", "title": "r", "level": "high", "tags": [], "product": "windows", "category": None,
+                      "service": None, "path": "", "attack": [], "name": None, "date": None, "entity": None,
+                      "ir": [t]}) for i, t in enumerate(trees)]
+    fast = SigmaEngine(rules)
+    ref = fast.reference()
+    events = [{"EventID": v} for v in (1, True, 1.0, "1", 0, False)]
+    events += [{"Image": None, "process.executable": "C:\\x.exe"}, {"process.executable": "C:\\x.exe"}]
+    for _ in range(3):  # the second and third time through, the answers come from the memory
+        for ev in events:
+            ev = {**ev, "_logsource": {"product": "windows"}}
+            assert {r.id for r in fast.match_event(dict(ev))} == {r.id for r in ref.match_event(dict(ev))}, ev
