@@ -217,19 +217,25 @@ class RouteIndex:
             if hit is not None:
                 self.sig_hits += 1
                 cache.update(hit[0])
+                if not seen:  # no keyword hit (nearly always): the rules the fields chose, as last time
+                    return hit[2]
                 seen.update(hit[1])
             else:
                 found: set[int] = set()
                 self._fields(event, cache, found)
-                seen |= found
                 if sig is not None:
-                    self._remember(sig, dict(cache), tuple(found))
+                    self._remember(sig, dict(cache), tuple(found), self._rules(set(found)))
+                seen |= found
+        return self._rules(seen)
+
+    def _rules(self, seen: set[int]) -> list:
+        """The rules with no anchor and those of every literal seen, each once."""
         if not seen:
             return self.always
         out = list(self.always)
         by_literal = self.by_literal
         if len(seen) == 1:
-            return out + by_literal[seen.pop()]
+            return out + by_literal[next(iter(seen))]
         for k in seen:
             out += by_literal[k]
         return list(dict.fromkeys(out))
@@ -268,7 +274,7 @@ class RouteIndex:
                     for item in low:
                         scan(item, seen)
 
-    def _remember(self, sig: tuple, lowered_fields: dict, found: tuple) -> None:
+    def _remember(self, sig: tuple, lowered_fields: dict, found: tuple, rules: list) -> None:
         """Keep a route signature's answer; after SIG_TRIAL new signatures, stop asking if fewer than a quarter as
         many lookups found one (a route whose values, taken together, do not repeat)."""
         self.sig_lookups += 1
@@ -277,7 +283,7 @@ class RouteIndex:
             return
         if len(self.sig_memo) >= SIG_VALUES:
             self.sig_memo.clear()
-        self.sig_memo[sig] = (lowered_fields, found)
+        self.sig_memo[sig] = (lowered_fields, found, rules)
 
     def _keywords(self, event: dict, seen: set[int]) -> None:
         """Keyword literals may sit in any value. Joining the values in Python cost 8 µs a Windows event, and
