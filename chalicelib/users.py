@@ -5,7 +5,7 @@ import re
 import secrets
 from typing import Any
 
-from argon2 import PasswordHasher
+from argon2 import PasswordHasher, profiles
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from . import audit, login_throttle
@@ -18,7 +18,8 @@ ROLE_RANK = {"viewer": 1, "analyst": 2, "admin": 3}
 LANGUAGES = ("es", "en")
 USERNAME_RE = re.compile(r"^[A-Za-z0-9_.@-]{3,100}$")
 
-_hasher = PasswordHasher()  # argon2id, RFC 9106 low-memory profile (64 MiB, t=3)
+HASH_PROFILE = profiles.RFC_9106_LOW_MEMORY  # argon2id, 64 MiB, t=3, p=4 (tests swap in a cheap one: conftest)
+_hasher = PasswordHasher.from_parameters(HASH_PROFILE)
 _DUMMY_HASH = _hasher.hash("timing-equaliser")
 
 COLUMNS = "id, nombre_usuario, rol, activo, idioma, version_token, version_sesion, fecha_creacion"

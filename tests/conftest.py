@@ -21,6 +21,21 @@ def shared_data() -> Path | None:
     return path if path.is_dir() else None
 
 
+@pytest.fixture(scope="session", autouse=True)
+def cheap_password_hashing() -> Iterator[None]:
+    """argon2's cheapest parameters for the suite: a production hash (64 MiB, t=3) costs 0.15 s, and every API
+    test creates and logs in three users. The production profile is tested on its own (test_units)."""
+    from argon2 import PasswordHasher, profiles
+
+    from chalicelib import users
+
+    saved = users._hasher, users._DUMMY_HASH
+    users._hasher = PasswordHasher.from_parameters(profiles.CHEAPEST)
+    users._DUMMY_HASH = users._hasher.hash("timing-equaliser")
+    yield
+    users._hasher, users._DUMMY_HASH = saved
+
+
 @pytest.fixture(scope="session")
 def moto_server() -> Iterator[str]:
     from chalicelib import local_stack
@@ -96,12 +111,35 @@ def db_url(request, tmp_path, moto_server) -> Iterator[str]:
     reset_db()
 
 
-@pytest.fixture
-def db(db_url):
-    from chalicelib.db import get_db
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory, moto_server) -> Path:
+    """A SQLite database migrated once for the run: each test that wants a migrated database gets a copy."""
+    from chalicelib.db import get_db, reset_db
     from chalicelib.db.migrations import migrate
 
+    path = tmp_path_factory.mktemp("template") / "migrated.db"
+    previous = os.environ.get("DATABASE_URL")
+    use_database(f"sqlite:///{path}")
     migrate(get_db())
+    reset_db()  # closes the connection: the write-ahead log is folded into the file
+    if previous is not None:
+        os.environ["DATABASE_URL"] = previous
+    return path
+
+
+@pytest.fixture
+def db(db_url, request):
+    from chalicelib.db import get_db, reset_db
+    from chalicelib.db.migrations import migrate
+
+    if db_url.startswith("sqlite:///"):
+        import shutil
+
+        template = request.getfixturevalue("sqlite_template")
+        reset_db()
+        shutil.copyfile(template, db_url.removeprefix("sqlite:///"))
+        use_database(db_url)
+    migrate(get_db())  # a copy of the template: nothing left to apply
     return get_db()
 
 
