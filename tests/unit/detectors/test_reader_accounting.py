@@ -45,10 +45,10 @@ def test_a_50_mb_single_line_cloudtrail_object_streams_every_record_in_flat_memo
     rec = {"eventVersion": "1.08", "userIdentity": {"type": "IAMUser", "userName": "alice", "arn": "arn:aws:iam::1:user/a"},
            "eventTime": "2026-11-22T10:00:00Z", "eventSource": "s3.amazonaws.com", "eventName": "GetObject",
            "awsRegion": "eu-west-1", "sourceIPAddress": "198.51.100.7", "userAgent": "aws-cli/2.15",
-           "requestParameters": {"bucketName": "logs", "key": "x" * 300}, "responseElements": None,
+           "requestParameters": {"bucketName": "logs", "key": "x" * 900}, "responseElements": None,
            "eventID": "", "readOnly": True, "recipientAccountId": "111122223333"}
     f = tmp_path / "111122223333_CloudTrail_eu-west-1_20261122T1000Z_abc.json.gz"
-    n = 100_000
+    n = 50_000  # records of 1.2 KB: the size of the document, not the count of records, is what is tested
     with gzip.open(f, "wb") as out:  # as AWS writes it: one line, {"Records":[…]}, gzipped
         out.write(b'{"Records":[')
         for i in range(n):
