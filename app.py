@@ -2,7 +2,7 @@
 from chalice import Chalice
 
 from chalicelib import deploy as deploy_step
-from chalicelib import evidence_arrival, status
+from chalicelib import evidence_arrival
 from chalicelib.api import core as api
 from chalicelib.api import alerts as alerts_api
 from chalicelib.api import evidence as evidence_api
@@ -29,8 +29,7 @@ def req():
 # -- public ---------------------------------------------------------------------------------------
 @app.route("/status")
 def get_status():
-    body, code = status.check()
-    return http.json_response(body, code)
+    return api.health(req())
 
 
 @app.route("/static/{name}")

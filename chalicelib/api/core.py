@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .. import audit, auth, catalogs, history, incidents, users
+from .. import audit, auth, catalogs, history, incidents, status, users
 from ..errors import MethodNotAllowed, ValidationError
 from ..web import http
 from ..web.guard import api
@@ -11,6 +11,13 @@ from ..web.guard import api
 
 def _id(value: Any) -> int:
     return http.path_id(value)  # one id rule everywhere: ASCII digits, 1 … 2**31-1
+
+
+@api(None)
+def health(_req: Any, _user: None) -> Any:
+    """``GET /status``: public, each dependency's state; 503 when one is down."""
+    body, code = status.check()
+    return http.json_response(body, code)
 
 
 @api(None)

@@ -1,7 +1,7 @@
 """The OpenAPI 3.1 description of the JSON API, generated from the routes themselves (``GET /api/openapi.json``).
 
 Each ``/api/`` route of the Chalice app becomes an operation: its path parameters from the route, its minimum
-role from the guard its view calls (``required_role``, the same attribute the route × role matrix reads), a JSON
+role from the guard its view calls (``guard.role_of``, which the route × role matrix reads too), a JSON
 body where the route takes one, and the error shape every route answers with. Hand-written because Chalice has
 no OpenAPI generator of its own and the role lives in our guard, not in Chalice.
 """
@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import re
 from typing import Any
+
+from ..web.guard import role_of
 
 ERROR = {"type": "object", "required": ["error"], "properties": {"error": {
     "type": "object", "required": ["code", "message"],
@@ -20,23 +22,13 @@ STATUSES = {"400": "invalid input (the field is named in details)", "401": "not 
 LIST_QUERY = ("page", "per_page", "date_from", "date_to", "severity", "state", "status", "type", "q")
 
 
-def _role(view: Any, module_globals: dict[str, Any]) -> str | None | bool:
-    """The guard's role of the API function a route's view calls (``api.token(req())`` → ``api.token``)."""
-    names = view.__code__.co_names
-    for i, name in enumerate(names[:-1]):
-        target = getattr(module_globals.get(name), names[i + 1], None)
-        if target is not None and hasattr(target, "required_role"):
-            return target.required_role
-    return False  # not a guarded API function
-
-
 def document(app: Any, module_globals: dict[str, Any], version: str = "1") -> dict[str, Any]:
     paths: dict[str, Any] = {}
     for path, methods in sorted(app.routes.items()):
         if not path.startswith("/api/"):
             continue
         for method, entry in sorted(methods.items()):
-            role = _role(entry.view_function, module_globals)
+            role = role_of(entry.view_function, module_globals)
             if role is False:
                 continue
             params = [{"name": p, "in": "path", "required": True, "schema": {"type": "string"}}

@@ -85,6 +85,17 @@ def page(role: str | None) -> Callable:
     return wrap
 
 
+def role_of(view: Any, module_globals: dict[str, Any]) -> str | None | bool:
+    """The role a route needs, read from the guarded function its view calls (``api.token(req())`` →
+    ``api.token.required_role``); False when the view calls none, which the route × role matrix refuses."""
+    names = view.__code__.co_names
+    for i, name in enumerate(names[:-1]):
+        target = getattr(module_globals.get(name), names[i + 1], None)
+        if target is not None and hasattr(target, "required_role"):
+            return target.required_role
+    return False
+
+
 RETRY_AFTER_S = 5
 
 
