@@ -4,7 +4,6 @@ Both carry the user's id and a version number; bumping the version in ``usuarios
 """
 from __future__ import annotations
 
-import functools
 import hashlib
 import hmac
 import secrets
@@ -20,20 +19,38 @@ TOKEN_HOURS = 12
 SESSION_COOKIE = "ci_session"
 
 
-@functools.lru_cache(maxsize=1)
-def secret_key() -> str:
+def signing_keys() -> list[str]:
+    """The keys that verify, oldest first; the last one signs (itsdangerous' key rotation). From SECRET_KEY, or
+    from Secrets Manager (``secret_store``): the current key and, during a rotation, the previous one."""
     s = get_settings()
     if s.secret_key:
-        return s.secret_key
+        return [s.secret_key]
     if s.secret_key_arn:
-        from .aws import client
+        from . import secret_store
 
-        return client("secretsmanager").get_secret_value(SecretId=s.secret_key_arn)["SecretString"]
+        current, previous = secret_store.current(s.secret_key_arn), secret_store.previous(s.secret_key_arn)
+        return [previous, current] if previous and previous != current else [current]
     raise RuntimeError("SECRET_KEY or SECRET_KEY_ARN must be set (the local stack generates one)")
 
 
+def secret_key() -> str:
+    """The key that signs now."""
+    return signing_keys()[-1]
+
+
+def mac(message: str) -> str:
+    return hmac.new(secret_key().encode(), message.encode(), hashlib.sha256).hexdigest()
+
+
+def mac_matches(message: str, submitted: str | None) -> bool:
+    """Whether ``submitted`` is the MAC of ``message`` under any key that still verifies."""
+    return bool(submitted) and any(
+        hmac.compare_digest(hmac.new(k.encode(), message.encode(), hashlib.sha256).hexdigest(), submitted)
+        for k in signing_keys())
+
+
 def _serializer(salt: str) -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(secret_key(), salt=salt)
+    return URLSafeTimedSerializer(signing_keys(), salt=salt)
 
 
 def issue_token(user: dict[str, Any]) -> dict[str, Any]:
@@ -73,11 +90,11 @@ def session_data(cookie_value: str | None) -> tuple[dict[str, Any], str] | None:
 
 
 def csrf_token(nonce: str) -> str:
-    return hmac.new(secret_key().encode(), f"csrf:{nonce}".encode(), hashlib.sha256).hexdigest()
+    return mac(f"csrf:{nonce}")
 
 
 def check_csrf(nonce: str, submitted: str | None) -> None:
-    if not submitted or not hmac.compare_digest(csrf_token(nonce), submitted):
+    if not mac_matches(f"csrf:{nonce}", submitted):
         raise Forbidden("Token CSRF ausente o no válido; recargue la página / Missing or invalid CSRF token",
                         code="csrf_failed")
 

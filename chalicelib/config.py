@@ -17,6 +17,7 @@ class Settings:
     db_iam_auth: bool
     secret_key: str | None
     secret_key_arn: str | None
+    secret_max_age_s: int
     evidence_bucket: str
     logs_bucket: str
     reports_bucket: str
@@ -68,6 +69,7 @@ def get_settings() -> Settings:
         db_iam_auth=_flag("DB_IAM_AUTH"),
         secret_key=env("SECRET_KEY") or None,
         secret_key_arn=env("SECRET_KEY_ARN") or None,
+        secret_max_age_s=int(env("SECRET_MAX_AGE_SECONDS", "300")),
         evidence_bucket=env("EVIDENCE_BUCKET", "cyberincident-evidence"),
         logs_bucket=env("LOGS_BUCKET", "cyberincident-logs"),
         reports_bucket=env("REPORTS_BUCKET", "cyberincident-reports"),

@@ -17,9 +17,9 @@ def _admin_password() -> str | None:
     arn = os.environ.get("ADMIN_SECRET_ARN")
     if not arn:
         return os.environ.get("CYBERINCIDENT_ADMIN_PASSWORD")
-    from .aws import client
+    from . import secret_store
 
-    return client("secretsmanager").get_secret_value(SecretId=arn)["SecretString"]
+    return secret_store.current(arn)
 
 
 def _with_retries(step: Any, attempts: int = 12, pause_s: float = 10.0) -> Any:

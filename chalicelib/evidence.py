@@ -5,7 +5,6 @@ plan for large files) and S3's ``Object Created`` event triggers :mod:`chaliceli
 """
 from __future__ import annotations
 
-import hashlib
 import hmac
 import re
 import unicodedata
@@ -148,9 +147,13 @@ def form_slot(incident_id: int, user: str, redirect_url: str) -> dict[str, Any]:
 
 
 def slot_mac(incident_id: int, slot: str, user: str) -> str:
-    from .auth import secret_key
+    from .auth import mac
 
-    return hmac.new(secret_key().encode(), f"slot:{incident_id}:{slot}:{user}".encode(), hashlib.sha256).hexdigest()
+    return mac(slot_message(incident_id, slot, user))
+
+
+def slot_message(incident_id: int, slot: str, user: str) -> str:
+    return f"slot:{incident_id}:{slot}:{user}"
 
 
 def download(evidence_id: int, user: str) -> dict[str, Any]:

@@ -5,12 +5,11 @@ delivery of the same event changes nothing.
 """
 from __future__ import annotations
 
-import hmac
 import logging
 from typing import Any
 from urllib.parse import unquote_plus
 
-from . import catalogs, custody, evidence, filetypes, history, storage
+from . import auth, catalogs, custody, evidence, filetypes, history, storage
 from .config import get_settings
 from .db import get_db
 from .history import as_id
@@ -108,7 +107,7 @@ def _row_from_form_upload(key: str, incident_id: int, slot: str, meta: dict[str,
     """The plain HTML form uploads first and registers after: trust it only with a valid slot MAC."""
     md = {k.lower(): v for k, v in (meta.get("Metadata") or {}).items()}
     user, mac = md.get("uploader", ""), md.get("slot", "")
-    if not user or not hmac.compare_digest(mac, evidence.slot_mac(incident_id, slot, user)):
+    if not user or not auth.mac_matches(evidence.slot_message(incident_id, slot, user), mac):
         return None
     if not get_db().one("SELECT id FROM incidentes WHERE id = %s", (incident_id,)):
         return None

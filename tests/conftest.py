@@ -92,12 +92,12 @@ def fresh_db_url(kind: str, tmp: Path) -> str:
 
 
 def use_database(url: str) -> None:
-    from chalicelib import auth, config
+    from chalicelib import config, secret_store
     from chalicelib.db import reset_db
 
     os.environ["DATABASE_URL"] = url
     config.reset()
-    auth.secret_key.cache_clear()
+    secret_store.reset()
     reset_db()
 
 

@@ -51,6 +51,9 @@ class DbUrl:
         raise ValueError(f"unsupported DATABASE_URL scheme {u.scheme!r} (use sqlite:/// or mysql://)")
 
 
+ACCESS_DENIED = 1045  # MySQL: wrong user or password
+
+
 class Database:
     """Thin wrapper: ``query`` returns dict rows, ``execute`` returns (lastrowid, rowcount)."""
 
@@ -60,6 +63,7 @@ class Database:
         self._conn: Any = None
         self._lock = threading.RLock()
         self._depth = 0
+        self._refresh_secret = False
 
     # -- connection management -------------------------------------------------------------------
     def _connect(self) -> Any:
@@ -84,6 +88,12 @@ class Database:
                 init_command=f"SET SESSION innodb_lock_wait_timeout = {max(1, int(get_settings().db_lock_timeout_s))}",
             )
         except pymysql.err.OperationalError as exc:
+            if exc.args and exc.args[0] == ACCESS_DENIED and get_settings().db_secret_arn and not self._refresh_secret:
+                self._refresh_secret = True  # the password was rotated since it was cached: read it again, once
+                try:
+                    return self._connect()
+                finally:
+                    self._refresh_secret = False
             raise DatabaseUnavailable(str(exc)) from exc
 
     def _ssl_context(self) -> Any:
@@ -99,9 +109,9 @@ class Database:
             return client("rds").generate_db_auth_token(
                 DBHostname=self.url.host, Port=self.url.port, DBUsername=self.url.user, Region=s.region)
         if s.db_secret_arn:
-            from ..aws import client
+            from .. import secret_store
 
-            secret = json.loads(client("secretsmanager").get_secret_value(SecretId=s.db_secret_arn)["SecretString"])
+            secret = json.loads(secret_store.current(s.db_secret_arn, refresh=self._refresh_secret))
             if not self.url.user:
                 self.url.user = secret.get("username", "")
             return secret["password"]
