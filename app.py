@@ -2,7 +2,7 @@
 from chalice import Chalice
 
 from chalicelib import deploy as deploy_step
-from chalicelib import evidence_arrival
+from chalicelib import evidence_arrival, logs
 from chalicelib.api import core as api
 from chalicelib.api import alerts as alerts_api
 from chalicelib.api import evidence as evidence_api
@@ -12,9 +12,16 @@ from chalicelib.pipeline import ingest, scheduled
 from chalicelib.web import alert_pages, evidence_pages, http, pages, report_pages, scan_pages
 
 app = Chalice(app_name="cyberincident")
+logs.setup("cyberincident")  # Powertools' JSON logs in Lambda, for every function of this app
 app.api.binary_types = ["application/octet-stream", "application/pdf", "image/png"]
 FORM = ["application/x-www-form-urlencoded"]
 JSON = ["application/json"]
+
+
+@app.middleware("all")
+def request_id(event, get_response):
+    logs.bind(app.lambda_context)
+    return get_response(event)
 
 
 @app.middleware("http")
