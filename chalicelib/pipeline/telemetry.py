@@ -38,6 +38,7 @@ class Telemetry:
         global _LOGGER
         if _LOGGER is None:
             _LOGGER = Logger(service=self.service, logger_handler=_Stdout())
+            logging.getLogger(_LOGGER.name).propagate = False  # its own handler writes it: not the root's too
         return _LOGGER
 
     def count(self, name: str, n: float) -> None:
