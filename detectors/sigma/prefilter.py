@@ -134,6 +134,7 @@ MEMO_VALUES = 4096  # short values per field of a route; then the memo starts ag
 MEMO_CHARS = 256
 SMALL_ROUTE = 12  # keys
 SIG_VALUES = 4096  # route signatures remembered (then the memo starts again)
+SIG_CHARS = 2_000_000  # or once they hold this much lowered text of their own (script blocks): memory stays bounded
 SIG_TRIAL = 2048  # new signatures after which a route whose signatures seldom repeat stops remembering them
 LONG_MEMO_VALUES = 64  # values up to LONG_MEMO_CHARS (call traces, command lines): few per field, they repeat too
 LONG_MEMO_CHARS = 2048  # (Sysmon's CallTrace: 391 distinct among 18,219 OTRF events, 96% found in 64 entries)
@@ -192,7 +193,7 @@ class RouteIndex:
         # the values of all the route's keys together, when the route has few (web routes decode: not these)
         self.sig_keys = tuple(self.by_key) if self.key_list is not None and not web else None
         self.sig_memo: dict[tuple, tuple] = {}
-        self.sig_hits = self.sig_lookups = 0
+        self.sig_hits = self.sig_lookups = self.sig_chars = 0
 
     def candidates(self, event: dict) -> list:
         """A superset of the rules that can match: those one of whose literals occurs in its field."""
@@ -222,9 +223,9 @@ class RouteIndex:
                 seen.update(hit[1])
             else:
                 found: set[int] = set()
-                self._fields(event, cache, found)
+                size = self._fields(event, cache, found)
                 if sig is not None:
-                    self._remember(sig, dict(cache), tuple(found), self._rules(set(found)))
+                    self._remember(sig, dict(cache), tuple(found), self._rules(set(found)), size)
                 seen |= found
         return self._rules(seen)
 
@@ -240,8 +241,10 @@ class RouteIndex:
             out += by_literal[k]
         return list(dict.fromkeys(out))
 
-    def _fields(self, event: dict, cache: dict, seen: set[int]) -> None:
-        """Each route field the event holds: its lowercased value into ``cache``, its literals into ``seen``."""
+    def _fields(self, event: dict, cache: dict, seen: set[int]) -> int:
+        """Each route field the event holds: its lowercased value into ``cache``, its literals into ``seen``.
+        Returns the characters lowered afresh (values too long for the field memos), which a signature keeps."""
+        fresh = 0
         by_key = self.by_key
         key_list = self.key_list
         for key in (self.keys.intersection(event) if key_list is None else [k for k in key_list if k in event]):
@@ -269,20 +272,25 @@ class RouteIndex:
                 if low is MISSING:
                     continue
                 if low.__class__ is str:
+                    fresh += len(low)
                     scan(low, seen)
                 else:
                     for item in low:
+                        fresh += len(item)
                         scan(item, seen)
+        return fresh
 
-    def _remember(self, sig: tuple, lowered_fields: dict, found: tuple, rules: list) -> None:
+    def _remember(self, sig: tuple, lowered_fields: dict, found: tuple, rules: list, size: int) -> None:
         """Keep a route signature's answer; after SIG_TRIAL new signatures, stop asking if fewer than a quarter as
         many lookups found one (a route whose values, taken together, do not repeat)."""
         self.sig_lookups += 1
         if self.sig_lookups == SIG_TRIAL and self.sig_hits * 4 < SIG_TRIAL:
             self.sig_keys, self.sig_memo = None, {}
             return
-        if len(self.sig_memo) >= SIG_VALUES:
+        self.sig_chars += size
+        if len(self.sig_memo) >= SIG_VALUES or self.sig_chars > SIG_CHARS:
             self.sig_memo.clear()
+            self.sig_chars = size
         self.sig_memo[sig] = (lowered_fields, found, rules)
 
     def _keywords(self, event: dict, seen: set[int]) -> None:

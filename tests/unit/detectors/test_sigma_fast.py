@@ -270,3 +270,19 @@ def test_route_signatures_tell_numbers_bools_and_absent_keys_apart():
         for ev in events:
             ev = {**ev, "_logsource": {"product": "windows"}}
             assert {r.id for r in fast.match_event(dict(ev))} == {r.id for r in ref.match_event(dict(ev))}, ev
+
+
+def test_route_signatures_keep_a_bounded_amount_of_long_text(monkeypatch):
+    from detectors.sigma import prefilter
+
+    monkeypatch.setattr(prefilter, "SIG_CHARS", 20_000)
+    eng = _one_rule_engine(f("ScriptBlockText", s(MULTI, "invoke-mimikatz", MULTI)), product="windows")
+    ref = eng.reference()
+    for i in range(200):  # script blocks past the field memos' 2 KB, each remembered with its route signature
+        block = i if i % 10 == 0 else i % 3  # three blocks over and over, and now and then a new one
+        ev = {"_logsource": {"product": "windows"}, "ScriptBlockText": f"{block} " + "Write-Host x; " * 400
+              + ("Invoke-Mimikatz" if block % 2 == 0 else "")}
+        assert [r.id for r in eng.match_event(dict(ev))] == [r.id for r in ref.match_event(dict(ev))]
+        route = eng.route(ev["_logsource"])
+        assert route.sig_chars <= 20_000 + 6_000
+    assert route.sig_hits > 0  # repeats were answered from the memory, which started again when full
