@@ -11,9 +11,8 @@ and ``parse_stream_eps`` (the same, one event at a time, as the scan reads); ``s
 ``detectors scan`` CLI in a fresh process: read, parse, match, alerts; rules compile on first use);
 ``scan_warm_eps`` (the same loop, warm, in one process); ``match_eps`` (matching alone over parsed events, warm);
 the two warm figures are the best of BENCH_REPEATS passes (3), the cold one of BENCH_COLD_REPEATS processes (2),
-each run listed in ``*_runs``. The reference
-evaluation's ``reference_match_eps`` on a sample is the in-run baseline. Then the peak RSS of a scan with every
-SigmaHQ rule and the 20 costliest rules (``detectors scan --profile-rules``). BENCH_BASELINE_TREE=path also times
+each run listed in ``*_runs``. The reference evaluation's ``reference_match_eps`` on a sample is the in-run
+baseline. Then the peak RSS of a scan with every SigmaHQ rule and the 20 costliest rules (``detectors scan --profile-rules``). BENCH_BASELINE_TREE=path also times
 another checkout's scan CLI, warm loop and matching alone on the same corpus file (a before/after from one run).
 """
 from __future__ import annotations
@@ -31,8 +30,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 DATA = Path(os.environ.get("CYBERINCIDENT_SHARED_DATA", ROOT.parent / "shared" / "data"))
-REPEATS = int(os.environ.get("BENCH_REPEATS", "3"))
-COLD_REPEATS = int(os.environ.get("BENCH_COLD_REPEATS", "2"))  # fresh CLI processes per tree  # warm figures: the best of this many passes (timings swing ±30%)
+REPEATS = int(os.environ.get("BENCH_REPEATS", "3"))  # warm figures: the best of this many passes (timings swing ±30%)
+COLD_REPEATS = int(os.environ.get("BENCH_COLD_REPEATS", "2"))  # fresh CLI processes per tree
 CORE = str(sorted(os.sched_getaffinity(0))[0]) if hasattr(os, "sched_getaffinity") else "0"
 
 

@@ -38,15 +38,17 @@ def secret_key() -> str:
     return signing_keys()[-1]
 
 
+def _mac(key: str, message: str) -> str:
+    return hmac.new(key.encode(), message.encode(), hashlib.sha256).hexdigest()
+
+
 def mac(message: str) -> str:
-    return hmac.new(secret_key().encode(), message.encode(), hashlib.sha256).hexdigest()
+    return _mac(secret_key(), message)
 
 
 def mac_matches(message: str, submitted: str | None) -> bool:
     """Whether ``submitted`` is the MAC of ``message`` under any key that still verifies."""
-    return bool(submitted) and any(
-        hmac.compare_digest(hmac.new(k.encode(), message.encode(), hashlib.sha256).hexdigest(), submitted)
-        for k in signing_keys())
+    return bool(submitted) and any(hmac.compare_digest(_mac(k, message), submitted) for k in signing_keys())
 
 
 def _serializer(salt: str) -> URLSafeTimedSerializer:

@@ -275,8 +275,7 @@ class SigmaEngine:
 
     def route(self, logsource: dict) -> RouteIndex:
         """Rules whose logsource fits the event's (every field the rule names must be the event's), indexed."""
-        cat = logsource.get("category")
-        quick = (logsource.get("product"), cat, logsource.get("service"))
+        p, cat, s = quick = (logsource.get("product"), logsource.get("category"), logsource.get("service"))
         try:
             return self._quick[quick]
         except KeyError:
@@ -284,10 +283,9 @@ class SigmaEngine:
         except TypeError:  # a list of categories: not hashable as it is
             quick = None
         cats = tuple(cat) if isinstance(cat, list) else (cat,)
-        key = (logsource.get("product"), cats, logsource.get("service"))
+        key = (p, cats, s)
         hit = self._routes.get(key)
         if hit is None:
-            p, _, s = key
             hit = RouteIndex([r for r in self.rules if (r.product is None or r.product == p) and
                               (r.category is None or r.category in cats) and (r.service is None or r.service == s)],
                              prefilter=not self.plain, web=any(c in WEB_CATEGORIES for c in cats))

@@ -84,16 +84,8 @@ class LiteralSet:
         where no character lowercases to ASCII: the caller adds a guard for those (``prefilter._json_literals``)."""
         if self.auto is None:
             return
-        if len(data) >= LONG:
-            db = self._hs.get(True)
-            if db is not None:  # the hot path of every Windows event's keyword text: one call
-                try:
-                    db.scan(data, _on_match, 0, seen)
-                    return
-                except Exception:  # a scratch busy in another thread: the checked path below answers
-                    pass
-            if self.long and self._hyperscan(data, seen, caseless=True):
-                return
+        if self.long and len(data) >= LONG and self._hyperscan(data, seen, True):
+            return
         for _, k in self.auto.iter(data.lower().decode()):
             seen.add(k)
 

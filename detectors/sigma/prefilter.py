@@ -193,7 +193,7 @@ class RouteIndex:
         # the values of all the route's keys together, when the route has few (web routes decode: not these)
         self.sig_keys = tuple(self.by_key) if self.key_list is not None and not web else None
         self.sig_memo: dict[tuple, tuple] = {}
-        self.sig_hits = self.sig_lookups = self.sig_chars = 0
+        self.sig_hits = self.sig_new = self.sig_chars = 0
 
     def candidates(self, event: dict) -> list:
         """A superset of the rules that can match: those one of whose literals occurs in its field."""
@@ -225,7 +225,7 @@ class RouteIndex:
                 found: set[int] = set()
                 size = self._fields(event, cache, found)
                 if sig is not None:
-                    self._remember(sig, dict(cache), tuple(found), self._rules(set(found)), size)
+                    self._remember(sig, dict(cache), tuple(found), self._rules(found), size)
                 seen |= found
         return self._rules(seen)
 
@@ -282,9 +282,9 @@ class RouteIndex:
 
     def _remember(self, sig: tuple, lowered_fields: dict, found: tuple, rules: list, size: int) -> None:
         """Keep a route signature's answer; after SIG_TRIAL new signatures, stop asking if fewer than a quarter as
-        many lookups found one (a route whose values, taken together, do not repeat)."""
-        self.sig_lookups += 1
-        if self.sig_lookups == SIG_TRIAL and self.sig_hits * 4 < SIG_TRIAL:
+        many were found again (a route whose values, taken together, do not repeat)."""
+        self.sig_new += 1
+        if self.sig_new == SIG_TRIAL and self.sig_hits * 4 < SIG_TRIAL:
             self.sig_keys, self.sig_memo = None, {}
             return
         self.sig_chars += size
